@@ -1,0 +1,169 @@
+/**
+ * The environment schema. Every variable is parsed here once, at boot; a bad value stops the boot
+ * with the variable's name and what it accepts. Names follow the reference template
+ * (../shared/seeds/000_*) plus what the project adds (see .env.example).
+ */
+export type JwtAlgorithm = 'ES256' | 'RS256' | 'PS256';
+export type SameSite = 'Strict' | 'Lax' | 'None';
+export type DeviceBinding = 'off' | 'ua' | 'ua+subnet';
+export type CompromiseAction = 'REVOKE_SESSION' | 'REVOKE_ALL';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface AppConfig {
+  readonly nodeEnv: string;
+  readonly production: boolean;
+  readonly host: string;
+  readonly port: number;
+  readonly logLevel: LogLevel;
+  readonly trustProxy: string | false;
+  readonly jwt: {
+    readonly privateKeyPath: string;
+    readonly publicKeyPath: string;
+    /** Verify-only public keys of retired signing keys, kept until their tokens have expired. */
+    readonly previousPublicKeyPaths: readonly string[];
+    readonly algorithm: JwtAlgorithm;
+    readonly issuer: string;
+    readonly audience: string;
+    /** Create a key pair at the paths above when they are missing (never in production). */
+    readonly generateDevKeys: boolean;
+  };
+  /** Seconds. */
+  readonly accessTokenTtl: number;
+  /** Seconds: a refresh token (and an API session) unused for this long is dead (idle timeout). */
+  readonly refreshTokenTtl: number;
+  /** Seconds: absolute lifetime of a session, whatever its activity. */
+  readonly refreshStorageTtl: number;
+  /** Seconds during which the immediately previous refresh token returns the same successor. */
+  readonly refreshReuseGrace: number;
+  readonly cookie: { readonly secure: boolean; readonly sameSite: SameSite; readonly httpOnly: boolean };
+  readonly rateLimit: { readonly windowSeconds: number; readonly max: number };
+  readonly deviceBinding: DeviceBinding;
+  readonly compromiseAction: CompromiseAction;
+  readonly redisUrl: string | null;
+  readonly databaseUrl: string | null;
+  /** Where the embedded (no DATABASE_URL) user database keeps its files; ':memory:' keeps none. */
+  readonly embeddedDataDir: string;
+  /** Milliseconds the local revocation view may go without Redis before the guard asks Redis. */
+  readonly revocationMaxStaleness: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, readonly expectation: string, received: string | undefined) {
+    super(
+      `Invalid configuration: ${variable} ${expectation}` +
+        (received === undefined ? '' : ` (got ${JSON.stringify(received.slice(0, 80))})`),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function raw(env: Env, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+function int(env: Env, name: string, def: number, min: number, max: number): number {
+  const v = raw(env, name);
+  if (v === undefined) return def;
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+    throw new ConfigError(name, `must be a whole number from ${min} to ${max}`, v);
+  }
+  return Number(v);
+}
+
+function bool(env: Env, name: string, def: boolean): boolean {
+  const v = raw(env, name);
+  if (v === undefined) return def;
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw new ConfigError(name, 'must be true or false', v);
+}
+
+function oneOf<T extends string>(env: Env, name: string, def: T, allowed: readonly T[], caseInsensitive = false): T {
+  const v = raw(env, name);
+  if (v === undefined) return def;
+  const hit = allowed.find((a) => (caseInsensitive ? a.toLowerCase() === v.toLowerCase() : a === v));
+  if (!hit) throw new ConfigError(name, `must be one of ${allowed.join(', ')}`, v);
+  return hit;
+}
+
+function url(env: Env, name: string, protocols: readonly string[]): string | null {
+  const v = raw(env, name);
+  if (v === undefined) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(v);
+  } catch {
+    throw new ConfigError(name, `must be a URL (${protocols.map((p) => p + '//…').join(' or ')})`, undefined);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must use ${protocols.join(' or ')}`, parsed.protocol);
+  }
+  return v;
+}
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  const nodeEnv = raw(env, 'NODE_ENV') ?? 'development';
+  const production = nodeEnv === 'production';
+  const refreshTokenTtl = int(env, 'REFRESH_TOKEN_TTL', 604800, 60, 31536000);
+  const refreshStorageTtl = int(env, 'REFRESH_STORAGE_TTL', 604800, 60, 31536000);
+  if (refreshStorageTtl < refreshTokenTtl) {
+    throw new ConfigError('REFRESH_STORAGE_TTL', `must be at least REFRESH_TOKEN_TTL (${refreshTokenTtl})`, String(refreshStorageTtl));
+  }
+  const trustProxyRaw = raw(env, 'TRUST_PROXY');
+  if (trustProxyRaw !== undefined && !/^(false|loopback|linklocal|uniquelocal|\d+|[0-9a-fA-F.:/, ]+)$/.test(trustProxyRaw)) {
+    throw new ConfigError('TRUST_PROXY', 'must be false, a hop count, loopback/linklocal/uniquelocal or a list of IPs/CIDRs', trustProxyRaw);
+  }
+  const config: AppConfig = {
+    nodeEnv,
+    production,
+    host: raw(env, 'HOST') ?? (production ? '0.0.0.0' : '127.0.0.1'),
+    port: int(env, 'PORT', 3000, 0, 65535),
+    logLevel: oneOf<LogLevel>(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    trustProxy: trustProxyRaw === undefined || trustProxyRaw === 'false' ? false : trustProxyRaw,
+    jwt: {
+      privateKeyPath: raw(env, 'JWT_PRIVATE_KEY_PATH') ?? './keys/private.pem',
+      publicKeyPath: raw(env, 'JWT_PUBLIC_KEY_PATH') ?? './keys/public.pem',
+      previousPublicKeyPaths: (raw(env, 'JWT_PREVIOUS_PUBLIC_KEY_PATHS') ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+      algorithm: oneOf<JwtAlgorithm>(env, 'JWT_ALGORITHM', 'ES256', ['ES256', 'RS256', 'PS256']),
+      issuer: raw(env, 'JWT_ISSUER') ?? 'auth-domain',
+      audience: raw(env, 'JWT_AUDIENCE') ?? 'api',
+      generateDevKeys: !production,
+    },
+    accessTokenTtl: int(env, 'ACCESS_TOKEN_TTL', 900, 60, 3600),
+    refreshTokenTtl,
+    refreshStorageTtl,
+    refreshReuseGrace: int(env, 'REFRESH_REUSE_GRACE', 10, 0, 120),
+    cookie: {
+      secure: bool(env, 'AUTH_COOKIE_SECURE', true),
+      sameSite: oneOf<SameSite>(env, 'AUTH_COOKIE_SAME_SITE', 'Lax', ['Strict', 'Lax', 'None'], true),
+      httpOnly: bool(env, 'AUTH_COOKIE_HTTP_ONLY', true),
+    },
+    rateLimit: {
+      windowSeconds: int(env, 'AUTH_RATE_LIMIT_WINDOW', 300, 1, 86400),
+      max: int(env, 'AUTH_RATE_LIMIT_MAX', 10, 1, 100000),
+    },
+    deviceBinding: oneOf<DeviceBinding>(env, 'AUTH_DEVICE_BINDING', 'ua', ['off', 'ua', 'ua+subnet']),
+    compromiseAction: oneOf<CompromiseAction>(env, 'AUTH_COMPROMISE_ACTION', 'REVOKE_ALL', ['REVOKE_SESSION', 'REVOKE_ALL']),
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    embeddedDataDir: raw(env, 'EMBEDDED_DATA_DIR') ?? './data',
+    revocationMaxStaleness: int(env, 'AUTH_REVOCATION_MAX_STALENESS', 5000, 0, 600000),
+  };
+  if (production) assertProductionSafe(config);
+  return Object.freeze(config);
+}
+
+/** Production refuses embedded stores and insecure cookies, with a one-line reason. */
+function assertProductionSafe(c: AppConfig): void {
+  if (!c.redisUrl) throw new ConfigError('REDIS_URL', 'is required when NODE_ENV=production (in-memory stores are single-process only)', undefined);
+  if (!c.databaseUrl) throw new ConfigError('DATABASE_URL', 'is required when NODE_ENV=production (the embedded user database is for development)', undefined);
+  if (!c.cookie.secure) throw new ConfigError('AUTH_COOKIE_SECURE', 'must be true when NODE_ENV=production', 'false');
+  if (!c.cookie.httpOnly) throw new ConfigError('AUTH_COOKIE_HTTP_ONLY', 'must be true when NODE_ENV=production', 'false');
+  if (c.cookie.sameSite === 'None') throw new ConfigError('AUTH_COOKIE_SAME_SITE', 'must be Lax or Strict when NODE_ENV=production', 'None');
+}
