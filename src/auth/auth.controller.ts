@@ -1,0 +1,108 @@
+import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res, UseInterceptors, UsePipes } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { AUTH_OPTIONS, AuthModuleOptions } from './auth.options';
+import type { AuthPrincipal } from './auth-principal.model';
+import { AuthService, IssuedTokens } from './auth.service';
+import { refreshCookieName, refreshCookieOptions } from './refresh-cookie.options';
+import { authValidationPipe } from './auth-validation.pipe';
+import { CurrentUser } from './decorators/current-user.decorator';
+import { OptionalAuth, Public } from './decorators/public.decorator';
+import { LoginDto, RefreshDto, RegisterDto } from './dto/auth.dto';
+import { AuthError } from './errors/auth-error.model';
+import { NoStoreInterceptor } from './no-store.interceptor';
+
+interface TokenResponse {
+  accessToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+  refreshToken?: string;
+  refreshExpiresIn?: number;
+}
+
+/** Thin HTTP adapter: parses transport (cookie or body), calls AuthService, shapes the reply. */
+@Controller('auth')
+@UseInterceptors(NoStoreInterceptor)
+@UsePipes(authValidationPipe())
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    @Inject(AUTH_OPTIONS) private readonly options: AuthModuleOptions,
+  ) {}
+
+  @Public()
+  @Post('register')
+  @HttpCode(201)
+  register(@Body() body: RegisterDto): Promise<{ id: string; email: string }> {
+    return this.auth.register(body.email, body.password);
+  }
+
+  @Public()
+  @Post('login')
+  @HttpCode(200)
+  async login(@Body() body: LoginDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<TokenResponse> {
+    const tokens = await this.auth.login(body.email, body.password, { userAgent: req.get('user-agent'), ip: req.ip });
+    return this.deliver(tokens, body.refreshTokenDelivery ?? 'cookie', res);
+  }
+
+  @Public()
+  @Post('refresh')
+  @HttpCode(200)
+  async refresh(@Body() body: RefreshDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<TokenResponse> {
+    const fromBody = body.refreshToken;
+    const token = fromBody ?? this.cookieToken(req);
+    if (token === undefined) throw new AuthError('REFRESH_TOKEN_MISSING');
+    try {
+      return this.deliver(await this.auth.refresh(token), fromBody !== undefined ? 'body' : 'cookie', res);
+    } catch (e) {
+      // A dead cookie is useless to the browser: drop it so the client stops presenting it.
+      if (fromBody === undefined && e instanceof AuthError && e.status === 401) this.clearCookie(res);
+      throw e;
+    }
+  }
+
+  @OptionalAuth()
+  @Post('logout')
+  @HttpCode(204)
+  async logout(
+    @Body() body: RefreshDto,
+    @Req() req: Request,
+    @CurrentUser() principal: AuthPrincipal | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<void> {
+    const refreshToken = body.refreshToken ?? this.cookieToken(req);
+    await this.auth.logout({ principal, refreshToken });
+    this.clearCookie(res);
+  }
+
+  @Post('logout-all')
+  @HttpCode(204)
+  async logoutAll(@CurrentUser() principal: AuthPrincipal, @Res({ passthrough: true }) res: Response): Promise<void> {
+    await this.auth.logoutAll(principal);
+    this.clearCookie(res);
+  }
+
+  @Get('me')
+  me(@CurrentUser() principal: AuthPrincipal): { sub: string; sid: string } {
+    return { sub: principal.sub, sid: principal.sid };
+  }
+
+  private cookieToken(req: Request): string | undefined {
+    const v = (req.cookies as Record<string, unknown> | undefined)?.[refreshCookieName(this.options)];
+    return typeof v === 'string' && v.length > 0 ? v : undefined;
+  }
+
+  private deliver(tokens: IssuedTokens, via: 'cookie' | 'body', res: Response): TokenResponse {
+    const out: TokenResponse = { accessToken: tokens.accessToken, tokenType: 'Bearer', expiresIn: tokens.expiresIn };
+    if (via === 'body') {
+      out.refreshToken = tokens.refreshToken;
+      out.refreshExpiresIn = tokens.refreshExpiresIn;
+    } else {
+      res.cookie(refreshCookieName(this.options), tokens.refreshToken, refreshCookieOptions(this.options, tokens.refreshExpiresIn));
+    }
+    return out;
+  }
+
+  private clearCookie(res: Response): void {
+    res.clearCookie(refreshCookieName(this.options), refreshCookieOptions(this.options));
+  }
+}

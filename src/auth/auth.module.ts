@@ -1,0 +1,114 @@
+import { DynamicModule, Inject, Logger, Module, OnApplicationShutdown, Optional, Provider } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import type Redis from 'ioredis';
+import { AUTH_ASYNC_OPTIONS_TYPE, AUTH_OPTIONS, AUTH_OPTIONS_TYPE, AuthModuleBase, AuthModuleOptions } from './auth.options';
+import { AuthAudit } from './auth-audit.service';
+import { AuthController } from './auth.controller';
+import { AuthReadiness } from './auth-readiness.service';
+import { AuthService, REFRESH_CODEC } from './auth.service';
+import { AuthenticationService } from './authentication.service';
+import { CLOCK, systemClock } from './clock.port';
+import { ProblemDetailsFilter } from './errors/problem-details.filter';
+import { AuthGuard } from './guards/auth.guard';
+import { JwksController } from './jwks.controller';
+import { connectQuietly, createRedisConnection, REDIS_CONNECTION } from './redis/redis-connection.factory';
+import { MemoryRevocationStore } from './revocation/revocation-store.memory';
+import { RedisRevocationStore } from './revocation/revocation-store.redis';
+import { RevocationView } from './revocation/revocation-view.service';
+import { REVOCATION_STORE } from './revocation/revocation.store';
+import { MemorySessionStore } from './sessions/session-store.memory';
+import { RedisSessionStore } from './sessions/session-store.redis';
+import { SESSION_STORE } from './sessions/session.store';
+import { SessionsController } from './sessions.controller';
+import { AccessTokenService } from './tokens/access-token.service';
+import { RefreshTokenCodec } from './tokens/refresh-token.codec';
+import { loadSigningKeys, SigningKeySet } from './tokens/signing-keys.loader';
+import { SIGNING_KEYS } from './tokens/tokens.constants';
+
+const logger = new Logger('AuthModule');
+
+/** Closes the Redis connection the module opened. */
+class RedisLifecycle implements OnApplicationShutdown {
+  constructor(@Optional() @Inject(REDIS_CONNECTION) private readonly redis: Redis | null) {}
+  async onApplicationShutdown(): Promise<void> {
+    if (this.redis) this.redis.disconnect();
+  }
+}
+
+const providers: Provider[] = [
+  { provide: CLOCK, useValue: systemClock },
+  {
+    provide: SIGNING_KEYS,
+    inject: [AUTH_OPTIONS],
+    useFactory: (o: AuthModuleOptions): SigningKeySet => {
+      const { keys, generated } = loadSigningKeys(o.keys);
+      if (generated) logger.warn(`created development signing keys at ${o.keys.privateKeyPath} (never used in production)`);
+      return keys;
+    },
+  },
+  { provide: REFRESH_CODEC, inject: [SIGNING_KEYS], useFactory: (k: SigningKeySet) => new RefreshTokenCodec(k.macSeed) },
+  {
+    provide: REDIS_CONNECTION,
+    inject: [AUTH_OPTIONS],
+    useFactory: async (o: AuthModuleOptions): Promise<Redis | null> => {
+      if (!o.redisUrl) {
+        logger.warn('REDIS_URL is not set: sessions, revocations and counters are in memory (single process only)');
+        return null;
+      }
+      const client = createRedisConnection(o.redisUrl, 'auth');
+      if (!(await connectQuietly(client))) logger.error('Redis is unreachable; state-changing endpoints answer 503 until it is back');
+      return client;
+    },
+  },
+  {
+    provide: SESSION_STORE,
+    inject: [REDIS_CONNECTION],
+    useFactory: (redis: Redis | null) => (redis ? new RedisSessionStore(redis) : new MemorySessionStore()),
+  },
+  {
+    provide: REVOCATION_STORE,
+    inject: [REDIS_CONNECTION, AUTH_OPTIONS],
+    useFactory: (redis: Redis | null, o: AuthModuleOptions) =>
+      redis && o.redisUrl
+        ? new RedisRevocationStore(redis, () => createRedisConnection(o.redisUrl as string, 'auth-revocations'))
+        : new MemoryRevocationStore(),
+  },
+  RedisLifecycle,
+  AuthAudit,
+  AccessTokenService,
+  RevocationView,
+  AuthenticationService,
+  AuthService,
+  AuthReadiness,
+  { provide: APP_GUARD, useClass: AuthGuard },
+  { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+];
+
+/**
+ * The auth bounded context. Register once, at the root:
+ *   AuthModule.forRootAsync({ imports: [UsersModule], inject: [APP_CONFIG], useFactory: authOptionsFromConfig })
+ * The imported module must export CREDENTIALS_PORT. Installs the global guard (every route
+ * protected unless @Public()) and the problem+json filter.
+ */
+@Module({})
+export class AuthModule extends AuthModuleBase {
+  static override forRoot(options: typeof AUTH_OPTIONS_TYPE): DynamicModule {
+    return AuthModule.extend(super.forRoot(options));
+  }
+
+  static override forRootAsync(options: typeof AUTH_ASYNC_OPTIONS_TYPE): DynamicModule {
+    return AuthModule.extend(super.forRootAsync(options));
+  }
+
+  private static extend(base: DynamicModule): DynamicModule {
+    return {
+      ...base,
+      global: true,
+      imports: [...(base.imports ?? []), JwtModule.register({})],
+      controllers: [AuthController, SessionsController, JwksController],
+      providers: [...(base.providers ?? []), ...providers],
+      exports: [AuthReadiness, AuthenticationService, AUTH_OPTIONS],
+    };
+  }
+}

@@ -1,0 +1,64 @@
+import { ConfigurableModuleBuilder } from '@nestjs/common';
+import type { AppConfig } from '../config';
+import type { SigningAlgorithm } from './tokens/signing-keys.loader';
+
+export type CompromiseAction = 'REVOKE_SESSION' | 'REVOKE_ALL';
+
+/** Everything the auth context needs, independent of where it came from (env, tests, a host app). */
+export interface AuthModuleOptions {
+  readonly issuer: string;
+  readonly audience: string;
+  /** Seconds. */
+  readonly accessTokenTtl: number;
+  /** Seconds a session may sit unused (sliding). */
+  readonly sessionIdleTtl: number;
+  /** Seconds a session may live at all. */
+  readonly sessionAbsoluteTtl: number;
+  /** Seconds during which the previous refresh token yields the same successor. */
+  readonly refreshReuseGrace: number;
+  readonly compromiseAction: CompromiseAction;
+  readonly cookie: { readonly secure: boolean; readonly sameSite: 'Strict' | 'Lax' | 'None'; readonly httpOnly: boolean };
+  readonly keys: {
+    readonly privateKeyPath: string;
+    readonly publicKeyPath: string;
+    readonly previousPublicKeyPaths: readonly string[];
+    readonly algorithm: SigningAlgorithm;
+    readonly generateIfMissing: boolean;
+  };
+  /** Null: in-memory stores (single process only). */
+  readonly redisUrl: string | null;
+  /** Milliseconds the local revocation view may be disconnected before the guard asks Redis. */
+  readonly revocationMaxStaleness: number;
+  /** Entries in the verified-token cache; 0 disables it. */
+  readonly verifiedTokenCacheSize: number;
+}
+
+export const {
+  ConfigurableModuleClass: AuthModuleBase,
+  MODULE_OPTIONS_TOKEN: AUTH_OPTIONS,
+  OPTIONS_TYPE: AUTH_OPTIONS_TYPE,
+  ASYNC_OPTIONS_TYPE: AUTH_ASYNC_OPTIONS_TYPE,
+} = new ConfigurableModuleBuilder<AuthModuleOptions>().setClassMethodName('forRoot').build();
+
+export function authOptionsFromConfig(c: AppConfig): AuthModuleOptions {
+  return {
+    issuer: c.jwt.issuer,
+    audience: c.jwt.audience,
+    accessTokenTtl: c.accessTokenTtl,
+    sessionIdleTtl: c.refreshTokenTtl,
+    sessionAbsoluteTtl: c.refreshStorageTtl,
+    refreshReuseGrace: c.refreshReuseGrace,
+    compromiseAction: c.compromiseAction,
+    cookie: c.cookie,
+    keys: {
+      privateKeyPath: c.jwt.privateKeyPath,
+      publicKeyPath: c.jwt.publicKeyPath,
+      previousPublicKeyPaths: c.jwt.previousPublicKeyPaths,
+      algorithm: c.jwt.algorithm,
+      generateIfMissing: c.jwt.generateDevKeys,
+    },
+    redisUrl: c.redisUrl,
+    revocationMaxStaleness: c.revocationMaxStaleness,
+    verifiedTokenCacheSize: 10000,
+  };
+}

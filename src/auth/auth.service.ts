@@ -1,0 +1,219 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AUTH_OPTIONS, AuthModuleOptions } from './auth.options';
+import { AuthAudit } from './auth-audit.service';
+import type { AuthPrincipal } from './auth-principal.model';
+import { Clock, CLOCK } from './clock.port';
+import { CREDENTIALS_PORT, CredentialsPort } from './credentials/credentials.port';
+import { AuthError } from './errors/auth-error.model';
+import { RevocationView } from './revocation/revocation-view.service';
+import { REVOCATION_STORE, RevocationEntry, RevocationStore } from './revocation/revocation.store';
+import { deviceLabel } from './sessions/device-label.parser';
+import { SESSION_STORE, SessionStore, SessionView } from './sessions/session.store';
+import { AccessTokenService, CLOCK_TOLERANCE_SECONDS } from './tokens/access-token.service';
+import { openSuccessor, RefreshTokenCodec, sealSuccessor, hashSecret } from './tokens/refresh-token.codec';
+import { isSessionId, newSessionId } from './tokens/session-id.codec';
+
+/** What the client tells us about itself; plain data, no HTTP types. */
+export interface ClientContext {
+  readonly userAgent?: string;
+  readonly ip?: string;
+}
+
+export interface IssuedTokens {
+  readonly accessToken: string;
+  readonly expiresIn: number;
+  readonly refreshToken: string;
+  /** Seconds the refresh token may be kept (idle timeout, capped by the session's absolute end). */
+  readonly refreshExpiresIn: number;
+}
+
+export interface SessionSummary {
+  readonly id: string;
+  readonly kind: 'api' | 'browser';
+  readonly createdAt: string;
+  readonly lastUsedAt: string;
+  readonly deviceLabel: string;
+  readonly current: boolean;
+}
+
+export const REFRESH_CODEC = Symbol('REFRESH_CODEC');
+
+/**
+ * Orchestrates the session lifecycle. Every token is issued only after the store recorded the
+ * state it depends on; a store failure surfaces as STORE_UNAVAILABLE before anything is issued.
+ */
+@Injectable()
+export class AuthService {
+  constructor(
+    @Inject(CREDENTIALS_PORT) private readonly credentials: CredentialsPort,
+    @Inject(SESSION_STORE) private readonly sessions: SessionStore,
+    @Inject(REVOCATION_STORE) private readonly revocationStore: RevocationStore,
+    @Inject(REFRESH_CODEC) private readonly codec: RefreshTokenCodec,
+    @Inject(AUTH_OPTIONS) private readonly options: AuthModuleOptions,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly accessTokens: AccessTokenService,
+    private readonly revocationView: RevocationView,
+    private readonly audit: AuthAudit,
+  ) {}
+
+  async register(email: string, password: string): Promise<{ id: string; email: string }> {
+    const result = await this.credentials.register(email, password);
+    if (result.ok) {
+      this.audit.record('register', { userId: result.user.id });
+      return result.user;
+    }
+    if (result.reason === 'EMAIL_TAKEN') throw new AuthError('EMAIL_TAKEN');
+    throw new AuthError('PASSWORD_REJECTED', { detail: result.detail });
+  }
+
+  async login(email: string, password: string, client: ClientContext): Promise<IssuedTokens> {
+    const user = await this.credentials.verify(email, password);
+    if (!user) {
+      this.audit.record('login.failure');
+      throw new AuthError('INVALID_CREDENTIALS');
+    }
+    const now = this.clock.now();
+    const sid = newSessionId(now);
+    const authTime = Math.floor(now / 1000);
+    const refresh = this.codec.create(user.id, sid);
+    const absoluteExpiresAt = now + this.options.sessionAbsoluteTtl * 1000;
+    await this.sessions.create({
+      userId: user.id,
+      sid,
+      kind: 'api',
+      createdAt: now,
+      authTime,
+      absoluteExpiresAt,
+      idleTtlMs: this.options.sessionIdleTtl * 1000,
+      deviceLabel: deviceLabel(client.userAgent),
+      bindingHash: '',
+      secretHash: refresh.secretHash,
+    });
+    this.audit.record('login.success', { userId: user.id, sid });
+    return this.tokensFor(user.id, sid, authTime, refresh.token, absoluteExpiresAt, now);
+  }
+
+  async refresh(refreshToken: string): Promise<IssuedTokens> {
+    const parsed = this.codec.parse(refreshToken);
+    if (!parsed) throw new AuthError('REFRESH_TOKEN_INVALID');
+    const now = this.clock.now();
+    const next = this.codec.create(parsed.userId, parsed.sid);
+    const result = await this.sessions.rotate({
+      userId: parsed.userId,
+      sid: parsed.sid,
+      kind: 'api',
+      presentedHash: hashSecret(parsed.secret),
+      genuine: parsed.genuine,
+      nextHash: next.secretHash,
+      sealedSuccessor: sealSuccessor(parsed.secret, next.token),
+      now,
+      idleTtlMs: this.options.sessionIdleTtl * 1000,
+      graceMs: this.options.refreshReuseGrace * 1000,
+      revokeAllOnReuse: this.options.compromiseAction === 'REVOKE_ALL',
+      cutoffTtlMs: this.options.sessionAbsoluteTtl * 1000,
+    });
+    switch (result.kind) {
+      case 'rotated':
+        this.audit.record('refresh', { userId: parsed.userId, sid: parsed.sid });
+        return this.tokensFor(parsed.userId, parsed.sid, result.session.authTime, next.token, result.session.absoluteExpiresAt, now);
+      case 'grace': {
+        // A lost response or a second tab: hand back the successor the first request got.
+        const successor = openSuccessor(parsed.secret, result.sealedSuccessor);
+        if (!successor) throw new AuthError('REFRESH_TOKEN_INVALID');
+        return this.tokensFor(parsed.userId, parsed.sid, result.session.authTime, successor, result.session.absoluteExpiresAt, now);
+      }
+      case 'reused':
+        await this.publishRevocation(
+          result.revokedAll
+            ? { kind: 'user', userId: parsed.userId, cutoff: now, expiresAt: this.revocationExpiry(now) }
+            : { kind: 'session', sid: parsed.sid, expiresAt: this.revocationExpiry(now) },
+          now,
+        );
+        this.audit.record('refresh.reuse_detected', {
+          userId: parsed.userId,
+          sid: parsed.sid,
+          detail: result.revokedAll ? 'all sessions revoked' : 'session revoked',
+        });
+        throw new AuthError('REFRESH_TOKEN_REUSED');
+      case 'expired':
+        throw new AuthError('SESSION_EXPIRED');
+      default:
+        throw new AuthError('REFRESH_TOKEN_INVALID');
+    }
+  }
+
+  /**
+   * Ends one session, identified by the caller's access token or, when that is absent or
+   * expired, by a refresh token we issued. Idempotent: ending an ended session succeeds.
+   */
+  async logout(by: { principal?: AuthPrincipal; refreshToken?: string }): Promise<void> {
+    let userId: string;
+    let sid: string;
+    if (by.principal) {
+      ({ sub: userId, sid } = by.principal);
+    } else if (by.refreshToken !== undefined) {
+      const parsed = this.codec.parse(by.refreshToken);
+      if (!parsed?.genuine) throw new AuthError('REFRESH_TOKEN_INVALID');
+      ({ userId, sid } = parsed);
+    } else {
+      throw new AuthError('ACCESS_TOKEN_MISSING');
+    }
+    await this.endSession(userId, sid);
+    this.audit.record('logout', { userId, sid });
+  }
+
+  async logoutAll(principal: AuthPrincipal): Promise<void> {
+    const now = this.clock.now();
+    await this.sessions.revokeAll(principal.sub, now, this.options.sessionAbsoluteTtl * 1000);
+    await this.publishRevocation({ kind: 'user', userId: principal.sub, cutoff: now, expiresAt: this.revocationExpiry(now) }, now);
+    this.audit.record('logout_all', { userId: principal.sub, sid: principal.sid });
+  }
+
+  async listSessions(principal: AuthPrincipal): Promise<SessionSummary[]> {
+    const list = await this.sessions.listByUser(principal.sub, this.clock.now());
+    return list.map((s) => summarize(s, principal.sid));
+  }
+
+  /** Revokes one of the caller's own sessions; someone else's is indistinguishable from unknown. */
+  async revokeSession(principal: AuthPrincipal, sid: string): Promise<void> {
+    if (!isSessionId(sid)) throw new AuthError('SESSION_NOT_FOUND');
+    const live = await this.sessions.get(principal.sub, sid, this.clock.now());
+    if (!live) throw new AuthError('SESSION_NOT_FOUND');
+    await this.endSession(principal.sub, sid);
+    this.audit.record('session.revoked', { userId: principal.sub, sid });
+  }
+
+  private async endSession(userId: string, sid: string): Promise<void> {
+    const now = this.clock.now();
+    await this.sessions.revoke(userId, sid);
+    await this.publishRevocation({ kind: 'session', sid, expiresAt: this.revocationExpiry(now) }, now);
+  }
+
+  /** Apply locally first (this instance is consistent at once), then record and broadcast. */
+  private async publishRevocation(entry: RevocationEntry, now: number): Promise<void> {
+    this.revocationView.apply(entry);
+    await this.revocationStore.add(entry, now);
+  }
+
+  /** A revocation matters only while an access token issued before it can still be accepted. */
+  private revocationExpiry(now: number): number {
+    return now + (this.options.accessTokenTtl + CLOCK_TOLERANCE_SECONDS + 5) * 1000;
+  }
+
+  private tokensFor(userId: string, sid: string, authTime: number, refreshToken: string, absoluteExpiresAt: number, now: number): IssuedTokens {
+    const access = this.accessTokens.issue({ sub: userId, sid, authTime });
+    const refreshExpiresIn = Math.max(0, Math.min(this.options.sessionIdleTtl, Math.floor((absoluteExpiresAt - now) / 1000)));
+    return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken, refreshExpiresIn };
+  }
+}
+
+function summarize(s: SessionView, currentSid: string): SessionSummary {
+  return {
+    id: s.sid,
+    kind: s.kind,
+    createdAt: new Date(s.createdAt).toISOString(),
+    lastUsedAt: new Date(s.lastUsedAt).toISOString(),
+    deviceLabel: s.deviceLabel,
+    current: s.sid === currentSid,
+  };
+}

@@ -1,0 +1,44 @@
+import { Injectable } from '@nestjs/common';
+import { AuthError } from './errors/auth-error.model';
+import { AccessTokenService } from './tokens/access-token.service';
+import { RevocationView } from './revocation/revocation-view.service';
+import type { AuthPrincipal } from './auth-principal.model';
+
+const BEARER = /^Bearer ([^\s]{1,4096})$/i;
+
+/**
+ * What the global guard delegates to: bearer token -> principal, with revocation enforced from
+ * the local view (no network round trip unless the view is stale).
+ */
+@Injectable()
+export class AuthenticationService {
+  constructor(
+    private readonly tokens: AccessTokenService,
+    private readonly revocations: RevocationView,
+  ) {}
+
+  /** The token from an Authorization header value, or null when there is none. */
+  static bearerFrom(header: string | undefined): string | null | 'malformed' {
+    if (header === undefined || header === '') return null;
+    const m = BEARER.exec(header);
+    return m ? m[1] : 'malformed';
+  }
+
+  /** Synchronous when the view is fresh (the common case): returns the principal or throws. */
+  authenticate(token: string): AuthPrincipal | Promise<AuthPrincipal> {
+    const claims = this.tokens.verify(token);
+    const state = this.revocations.check(claims.sid, claims.sub);
+    if (state === 'ok') return toPrincipal(claims);
+    if (state === 'revoked') throw new AuthError('SESSION_REVOKED');
+    return this.revocations.resync().then(() => {
+      const again = this.revocations.check(claims.sid, claims.sub);
+      if (again === 'ok') return toPrincipal(claims);
+      if (again === 'revoked') throw new AuthError('SESSION_REVOKED');
+      throw new AuthError('STORE_UNAVAILABLE', { retryAfter: 5 });
+    });
+  }
+}
+
+function toPrincipal(c: { sub: string; sid: string; authTime: number; exp: number }): AuthPrincipal {
+  return { sub: c.sub, sid: c.sid, authTime: c.authTime, expiresAt: c.exp, via: 'bearer' };
+}

@@ -1,0 +1,70 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { AuthError } from '../errors/auth-error.model';
+import { AuthenticationService } from '../authentication.service';
+import type { AuthPrincipal } from '../auth-principal.model';
+import { AUTH_OPTIONAL, IS_PUBLIC } from '../decorators/public.decorator';
+import { PRINCIPAL_KEY } from '../decorators/current-user.decorator';
+
+/**
+ * The global guard: every route requires a valid credential unless it is @Public(). Thin on
+ * purpose: it reads metadata and the header, and delegates to AuthenticationService.
+ * Subclass and override the protected methods to adapt it (e.g. another transport).
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    protected readonly reflector: Reflector,
+    protected readonly authentication: AuthenticationService,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    if (context.getType() !== 'http') throw new AuthError('FORBIDDEN'); // closed by default
+    if (this.isPublic(context)) return true;
+    const req = this.getRequest(context);
+    const optional = this.isOptional(context);
+    try {
+      const result = this.authenticate(req);
+      if (result instanceof Promise) {
+        return result.then(
+          (p) => this.accept(req, p),
+          (e: unknown) => this.reject(e, optional),
+        );
+      }
+      return this.accept(req, result);
+    } catch (e) {
+      return this.reject(e, optional);
+    }
+  }
+
+  protected authenticate(req: Request): AuthPrincipal | Promise<AuthPrincipal> {
+    const token = AuthenticationService.bearerFrom(req.headers.authorization);
+    if (token === null) throw new AuthError('ACCESS_TOKEN_MISSING');
+    if (token === 'malformed') throw new AuthError('ACCESS_TOKEN_INVALID');
+    return this.authentication.authenticate(token);
+  }
+
+  protected getRequest(context: ExecutionContext): Request {
+    return context.switchToHttp().getRequest<Request>();
+  }
+
+  protected isPublic(context: ExecutionContext): boolean {
+    return this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, [context.getHandler(), context.getClass()]) === true;
+  }
+
+  protected isOptional(context: ExecutionContext): boolean {
+    return this.reflector.getAllAndOverride<boolean | undefined>(AUTH_OPTIONAL, [context.getHandler(), context.getClass()]) === true;
+  }
+
+  private accept(req: Request, principal: AuthPrincipal): true {
+    (req as unknown as Record<string, AuthPrincipal>)[PRINCIPAL_KEY] = principal;
+    return true;
+  }
+
+  private reject(e: unknown, optional: boolean): true {
+    // An unavailable store is never treated as "no credentials".
+    if (optional && !(e instanceof AuthError && e.code === 'STORE_UNAVAILABLE')) return true;
+    throw e;
+  }
+}

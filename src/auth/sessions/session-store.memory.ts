@@ -1,0 +1,140 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { NewSession, RotateCommand, RotateResult, SessionStore, SessionView } from './session.store';
+
+interface Entry {
+  view: Mutable<SessionView>;
+  idleTtlMs: number;
+  secretHash: Buffer;
+  prevHash: Buffer | null;
+  rotatedAt: number;
+  sealedSuccessor: Buffer | null;
+  successorUntil: number;
+}
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+function same(a: Buffer | null, b: Buffer): boolean {
+  return a !== null && a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * Single-process adapter: the embedded default. Each method runs to completion without awaiting,
+ * so every transition is atomic within the process. Semantics mirror the Redis adapter exactly
+ * (both run the same contract suite).
+ */
+export class MemorySessionStore implements SessionStore {
+  private readonly sessions = new Map<string, Entry>();
+  private readonly byUser = new Map<string, Set<string>>();
+  private readonly cutoffs = new Map<string, { at: number; until: number }>();
+
+  constructor(private readonly wallClock: () => number = Date.now) {}
+
+  async create(s: NewSession): Promise<void> {
+    const { secretHash, idleTtlMs, ...rest } = s;
+    this.sessions.set(this.key(s.userId, s.sid), {
+      view: { ...rest, lastUsedAt: s.createdAt },
+      idleTtlMs,
+      secretHash: Buffer.from(secretHash),
+      prevHash: null,
+      rotatedAt: 0,
+      sealedSuccessor: null,
+      successorUntil: 0,
+    });
+    let set = this.byUser.get(s.userId);
+    if (!set) this.byUser.set(s.userId, (set = new Set()));
+    set.add(s.sid);
+  }
+
+  async rotate(cmd: RotateCommand): Promise<RotateResult> {
+    const key = this.key(cmd.userId, cmd.sid);
+    const e = this.sessions.get(key);
+    if (!e || e.view.kind !== cmd.kind) return { kind: 'invalid' };
+    if (this.cutOff(e.view)) {
+      this.drop(cmd.userId, cmd.sid);
+      return { kind: 'invalid' };
+    }
+    if (this.expired(e, cmd.now)) {
+      this.drop(cmd.userId, cmd.sid);
+      return { kind: 'expired' };
+    }
+    if (same(e.secretHash, cmd.presentedHash)) {
+      e.prevHash = e.secretHash;
+      e.secretHash = Buffer.from(cmd.nextHash);
+      e.rotatedAt = cmd.now;
+      e.view.lastUsedAt = cmd.now;
+      e.idleTtlMs = cmd.idleTtlMs;
+      e.sealedSuccessor = cmd.graceMs > 0 ? Buffer.from(cmd.sealedSuccessor) : null;
+      e.successorUntil = cmd.now + cmd.graceMs;
+      return { kind: 'rotated', session: { ...e.view } };
+    }
+    if (same(e.prevHash, cmd.presentedHash) && e.sealedSuccessor && cmd.now <= e.successorUntil) {
+      return { kind: 'grace', session: { ...e.view }, sealedSuccessor: Buffer.from(e.sealedSuccessor) };
+    }
+    if (!cmd.genuine) return { kind: 'invalid' };
+    this.drop(cmd.userId, cmd.sid);
+    if (cmd.revokeAllOnReuse) this.revokeAllSync(cmd.userId, cmd.now, cmd.cutoffTtlMs);
+    return { kind: 'reused', revokedAll: cmd.revokeAllOnReuse };
+  }
+
+  async get(userId: string, sid: string, now: number): Promise<SessionView | null> {
+    const e = this.sessions.get(this.key(userId, sid));
+    if (!e || this.cutOff(e.view) || this.expired(e, now)) return null;
+    return { ...e.view };
+  }
+
+  async listByUser(userId: string, now: number): Promise<SessionView[]> {
+    const out: SessionView[] = [];
+    for (const sid of this.byUser.get(userId) ?? []) {
+      const v = await this.get(userId, sid, now);
+      if (v) out.push(v);
+      else this.drop(userId, sid);
+    }
+    return out.sort((a, b) => b.createdAt - a.createdAt);
+  }
+
+  async revoke(userId: string, sid: string): Promise<boolean> {
+    const e = this.sessions.get(this.key(userId, sid));
+    const live = !!e && !this.cutOff(e.view);
+    this.drop(userId, sid);
+    return live;
+  }
+
+  async revokeAll(userId: string, cutoff: number, cutoffTtlMs: number): Promise<void> {
+    this.revokeAllSync(userId, cutoff, cutoffTtlMs);
+  }
+
+  async ping(): Promise<void> {}
+
+  private revokeAllSync(userId: string, cutoff: number, ttlMs: number): void {
+    const prev = this.cutoffs.get(userId);
+    this.cutoffs.set(userId, { at: Math.max(cutoff, prev?.at ?? 0), until: this.wallClock() + ttlMs });
+    for (const sid of this.byUser.get(userId) ?? []) this.sessions.delete(this.key(userId, sid));
+    this.byUser.delete(userId);
+  }
+
+  private cutOff(v: SessionView): boolean {
+    const c = this.cutoffs.get(v.userId);
+    if (!c) return false;
+    if (c.until < this.wallClock()) {
+      this.cutoffs.delete(v.userId);
+      return false;
+    }
+    return v.createdAt < c.at;
+  }
+
+  private expired(e: Entry, now: number): boolean {
+    return now >= e.view.absoluteExpiresAt || now >= e.view.lastUsedAt + e.idleTtlMs;
+  }
+
+  private drop(userId: string, sid: string): void {
+    this.sessions.delete(this.key(userId, sid));
+    const set = this.byUser.get(userId);
+    if (set) {
+      set.delete(sid);
+      if (set.size === 0) this.byUser.delete(userId);
+    }
+  }
+
+  private key(userId: string, sid: string): string {
+    return `${userId}\u0000${sid}`;
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The session store port. One session = one login on one device. Every transition that decides
+ * whether a token is issued (create, rotate, revoke, reuse-then-revoke) is ONE atomic operation
+ * of the adapter: there is no read-then-write window between instances.
+ */
+export const SESSION_STORE = Symbol('SESSION_STORE');
+
+export type SessionKind = 'api' | 'browser';
+
+export interface NewSession {
+  readonly userId: string;
+  readonly sid: string;
+  readonly kind: SessionKind;
+  /** Milliseconds. Equal to the time encoded in sid. */
+  readonly createdAt: number;
+  /** Seconds (the access token's auth_time). */
+  readonly authTime: number;
+  readonly absoluteExpiresAt: number;
+  /** Milliseconds of inactivity after which the session dies. */
+  readonly idleTtlMs: number;
+  readonly deviceLabel: string;
+  readonly bindingHash: string;
+  /** SHA-256 of the current secret (refresh secret or browser-session secret). */
+  readonly secretHash: Buffer;
+}
+
+export interface SessionView {
+  readonly userId: string;
+  readonly sid: string;
+  readonly kind: SessionKind;
+  readonly createdAt: number;
+  readonly lastUsedAt: number;
+  readonly authTime: number;
+  readonly absoluteExpiresAt: number;
+  readonly deviceLabel: string;
+  readonly bindingHash: string;
+}
+
+export interface RotateCommand {
+  readonly userId: string;
+  readonly sid: string;
+  /** Only a session of this kind rotates: a browser cookie is never accepted as a refresh token. */
+  readonly kind: SessionKind;
+  readonly presentedHash: Buffer;
+  /** The presented token carries our MAC: if it is not current, it is an old one (theft). */
+  readonly genuine: boolean;
+  readonly nextHash: Buffer;
+  /** The successor token, sealed under the presented secret, kept for the grace period only. */
+  readonly sealedSuccessor: Buffer;
+  readonly now: number;
+  readonly idleTtlMs: number;
+  readonly graceMs: number;
+  readonly revokeAllOnReuse: boolean;
+  /** Upper bound for how long a revoke-all cut-off must be remembered. */
+  readonly cutoffTtlMs: number;
+}
+
+export type RotateResult =
+  | { readonly kind: 'rotated'; readonly session: SessionView }
+  | { readonly kind: 'grace'; readonly session: SessionView; readonly sealedSuccessor: Buffer }
+  | { readonly kind: 'reused'; readonly revokedAll: boolean }
+  | { readonly kind: 'expired' }
+  | { readonly kind: 'invalid' };
+
+export interface SessionStore {
+  create(session: NewSession): Promise<void>;
+  rotate(cmd: RotateCommand): Promise<RotateResult>;
+  /** The live session, or null (unknown, expired, revoked). */
+  get(userId: string, sid: string, now: number): Promise<SessionView | null>;
+  /** Live sessions of a user, from the per-user index (no SCAN). */
+  listByUser(userId: string, now: number): Promise<SessionView[]>;
+  /** True when a live session was removed. */
+  revoke(userId: string, sid: string): Promise<boolean>;
+  /**
+   * Kills every session of the user created before `cutoff` in a constant number of writes:
+   * a per-user cut-off plus dropping the index; the sessions' own keys expire by TTL.
+   */
+  revokeAll(userId: string, cutoff: number, cutoffTtlMs: number): Promise<void>;
+  ping(): Promise<void>;
+}

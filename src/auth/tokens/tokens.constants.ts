@@ -1,0 +1,2 @@
+/** DI token of the loaded SigningKeySet. */
+export const SIGNING_KEYS = Symbol('SIGNING_KEYS');
