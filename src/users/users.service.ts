@@ -1,0 +1,69 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { ChangePasswordResult, CredentialsPort, RegisterResult, VerifiedUser } from '../auth';
+import { InvalidEmailError, isValidEmail, normaliseEmail } from './email-address';
+import { PasswordHasher } from './password-hasher';
+import { passwordPolicyViolation, preparePassword } from './password-policy';
+import { USER_REPOSITORY, type UserRepository } from './user.repository';
+
+/**
+ * Stands in for the password when the input is refused unhashed (too long, not a string): the
+ * dummy verification still runs, on a short constant, so a refusal costs one hash like any other.
+ */
+const PLACEHOLDER_PASSWORD = 'x';
+
+/** Accounts and passwords, behind the port auth depends on. No HTTP concepts in here. */
+@Injectable()
+export class UsersService implements CredentialsPort {
+  constructor(
+    @Inject(USER_REPOSITORY) private readonly users: UserRepository,
+    private readonly hasher: PasswordHasher,
+  ) {}
+
+  /**
+   * Exactly one argon2 verification on every path (unknown email, overlong input, wrong or right
+   * password), so the answer time does not say which part was wrong. Null for any failure.
+   */
+  async verify(email: string, password: string): Promise<VerifiedUser | null> {
+    const normalised = normaliseEmail(email);
+    const prepared = preparePassword(password);
+    const user = normalised !== null && prepared.ok ? await this.users.findByEmail(normalised) : null;
+    const ok = await this.hasher.verify(
+      user?.passwordHash ?? this.hasher.dummyHash,
+      prepared.ok ? prepared.value : PLACEHOLDER_PASSWORD,
+    );
+    return user && ok ? { id: user.id } : null;
+  }
+
+  /**
+   * @throws InvalidEmailError when the address fails the format check: the port has no result for
+   *   it, so the caller is expected to have validated the request body already.
+   */
+  async register(email: string, password: string): Promise<RegisterResult> {
+    const normalised = normaliseEmail(email);
+    if (normalised === null || !isValidEmail(normalised)) throw new InvalidEmailError();
+    const prepared = preparePassword(password);
+    if (!prepared.ok) return { ok: false, reason: 'PASSWORD_REJECTED', detail: prepared.detail };
+    const violation = passwordPolicyViolation(prepared.value, normalised);
+    if (violation) return { ok: false, reason: 'PASSWORD_REJECTED', detail: violation };
+    // Hash before the insert: a taken email then costs the same as a new one.
+    const created = await this.users.create({ email: normalised, passwordHash: await this.hasher.hash(prepared.value) });
+    return created.ok ? { ok: true, user: { id: created.user.id, email: created.user.email } } : created;
+  }
+
+  async changePassword(userId: string, currentPassword: string, newPassword: string): Promise<ChangePasswordResult> {
+    const current = preparePassword(currentPassword);
+    const user = current.ok ? await this.users.findById(userId) : null;
+    const ok = await this.hasher.verify(
+      user?.passwordHash ?? this.hasher.dummyHash,
+      current.ok ? current.value : PLACEHOLDER_PASSWORD,
+    );
+    if (!user || !ok) return { ok: false, reason: 'INVALID_CREDENTIALS' };
+    const next = preparePassword(newPassword);
+    if (!next.ok) return { ok: false, reason: 'PASSWORD_REJECTED', detail: next.detail };
+    const violation = passwordPolicyViolation(next.value, user.email);
+    if (violation) return { ok: false, reason: 'PASSWORD_REJECTED', detail: violation };
+    const updated = await this.users.updatePasswordHash(user.id, await this.hasher.hash(next.value));
+    // The account vanished between the check and the write: the same answer as an unknown one.
+    return updated ? { ok: true } : { ok: false, reason: 'INVALID_CREDENTIALS' };
+  }
+}

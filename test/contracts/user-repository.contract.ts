@@ -1,0 +1,104 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { UserRepository } from '../../src/users';
+
+export interface UserRepositoryFixture {
+  repo: UserRepository;
+  cleanup(): Promise<void>;
+}
+
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/** A unique address per test, so tests may share one database without interfering. */
+function freshEmail(local = 'user'): string {
+  return `${local}.${randomBytes(5).toString('hex')}@example.com`;
+}
+
+/**
+ * The behaviour every UserRepository adapter must have. `factory` is called once per suite
+ * (beforeAll) and may return a repository over a shared database: tests use unique emails.
+ */
+export function userRepositoryContract(name: string, factory: () => Promise<UserRepositoryFixture>): void {
+  describe(`UserRepository contract: ${name}`, () => {
+    let fixture: UserRepositoryFixture | undefined;
+    const repo = (): UserRepository => {
+      if (!fixture) throw new Error('fixture not initialised (see the beforeAll error above)');
+      return fixture.repo;
+    };
+
+    beforeAll(async () => {
+      fixture = await factory();
+    }, 60_000);
+
+    afterAll(async () => {
+      await fixture?.cleanup();
+    }, 30_000);
+
+    it('creates a user and finds it by email, case- and whitespace-insensitively', async () => {
+      const email = freshEmail('Alice');
+      const created = await repo().create({ email: `  ${email.toUpperCase()} `, passwordHash: 'hash-1' });
+      expect(created.ok).toBe(true);
+      if (!created.ok) return;
+      expect(created.user.email).toBe(email.toLowerCase());
+      expect(created.user.createdAt).toBeInstanceOf(Date);
+      expect(Math.abs(created.user.createdAt.getTime() - Date.now())).toBeLessThan(60_000);
+
+      for (const typed of [email, email.toLowerCase(), email.toUpperCase(), ` ${email} `]) {
+        const found = await repo().findByEmail(typed);
+        expect(found).toEqual({ ...created.user, passwordHash: 'hash-1' });
+      }
+    });
+
+    it('answers EMAIL_TAKEN for a duplicate email, in any case, and keeps the first account', async () => {
+      const email = freshEmail();
+      const first = await repo().create({ email, passwordHash: 'first' });
+      expect(first.ok).toBe(true);
+      expect(await repo().create({ email, passwordHash: 'second' })).toEqual({ ok: false, reason: 'EMAIL_TAKEN' });
+      expect(await repo().create({ email: ` ${email.toUpperCase()}`, passwordHash: 'third' })).toEqual({
+        ok: false,
+        reason: 'EMAIL_TAKEN',
+      });
+      expect((await repo().findByEmail(email))?.passwordHash).toBe('first');
+    });
+
+    it('lets exactly one of several concurrent creates of one email succeed', async () => {
+      const email = freshEmail();
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => repo().create({ email: i % 2 ? email.toUpperCase() : email, passwordHash: `h${i}` })),
+      );
+      expect(results.filter((r) => r.ok)).toHaveLength(1);
+      expect(results.filter((r) => !r.ok && r.reason === 'EMAIL_TAKEN')).toHaveLength(7);
+    });
+
+    it('finds a user by id', async () => {
+      const created = await repo().create({ email: freshEmail(), passwordHash: 'h' });
+      if (!created.ok) throw new Error('create failed');
+      expect(await repo().findById(created.user.id)).toEqual({ ...created.user, passwordHash: 'h' });
+    });
+
+    it('returns null for unknown emails and ids, including ids that are not UUIDs', async () => {
+      expect(await repo().findByEmail(freshEmail('nobody'))).toBeNull();
+      expect(await repo().findByEmail('')).toBeNull();
+      expect(await repo().findByEmail('x'.repeat(10_000))).toBeNull();
+      expect(await repo().findById(randomUUID())).toBeNull();
+      expect(await repo().findById('not-a-uuid')).toBeNull();
+      expect(await repo().findById("'; DROP TABLE users; --")).toBeNull();
+    });
+
+    it('updates a password hash, and reports an unknown id', async () => {
+      const created = await repo().create({ email: freshEmail(), passwordHash: 'old' });
+      if (!created.ok) throw new Error('create failed');
+      expect(await repo().updatePasswordHash(created.user.id, 'new')).toBe(true);
+      expect((await repo().findById(created.user.id))?.passwordHash).toBe('new');
+      expect((await repo().findByEmail(created.user.email))?.passwordHash).toBe('new');
+      expect(await repo().updatePasswordHash(randomUUID(), 'x')).toBe(false);
+      expect(await repo().updatePasswordHash('not-a-uuid', 'x')).toBe(false);
+    });
+
+    it('gives every user a distinct random UUID', async () => {
+      const results = await Promise.all(Array.from({ length: 20 }, () => repo().create({ email: freshEmail(), passwordHash: 'h' })));
+      const ids = results.map((r) => (r.ok ? r.user.id : 'failed'));
+      for (const id of ids) expect(id).toMatch(UUID_V4);
+      expect(new Set(ids).size).toBe(ids.length);
+    });
+  });
+}
