@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res, UseInterceptors, UsePipes } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res, UsePipes } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AUTH_OPTIONS, AuthModuleOptions } from './auth.options';
 import type { AuthPrincipal } from './auth-principal.model';
@@ -9,7 +9,6 @@ import { CurrentUser } from './decorators/current-user.decorator';
 import { OptionalAuth, Public } from './decorators/public.decorator';
 import { LoginDto, RefreshDto, RegisterDto } from './dto/auth.dto';
 import { AuthError } from './errors/auth-error.model';
-import { NoStoreInterceptor } from './no-store.interceptor';
 
 interface TokenResponse {
   accessToken: string;
@@ -19,10 +18,11 @@ interface TokenResponse {
   refreshExpiresIn?: number;
 }
 
+/** Validation only where there is a body: pipes cost a promise hop on every request. */
+const validated = UsePipes(authValidationPipe());
+
 /** Thin HTTP adapter: parses transport (cookie or body), calls AuthService, shapes the reply. */
 @Controller('auth')
-@UseInterceptors(NoStoreInterceptor)
-@UsePipes(authValidationPipe())
 export class AuthController {
   constructor(
     private readonly auth: AuthService,
@@ -31,6 +31,7 @@ export class AuthController {
 
   @Public()
   @Post('register')
+  @validated
   @HttpCode(201)
   register(@Body() body: RegisterDto): Promise<{ id: string; email: string }> {
     return this.auth.register(body.email, body.password);
@@ -38,6 +39,7 @@ export class AuthController {
 
   @Public()
   @Post('login')
+  @validated
   @HttpCode(200)
   async login(@Body() body: LoginDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<TokenResponse> {
     const tokens = await this.auth.login(body.email, body.password, { userAgent: req.get('user-agent'), ip: req.ip });
@@ -46,6 +48,7 @@ export class AuthController {
 
   @Public()
   @Post('refresh')
+  @validated
   @HttpCode(200)
   async refresh(@Body() body: RefreshDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<TokenResponse> {
     const fromBody = body.refreshToken;
@@ -62,6 +65,7 @@ export class AuthController {
 
   @OptionalAuth()
   @Post('logout')
+  @validated
   @HttpCode(204)
   async logout(
     @Body() body: RefreshDto,

@@ -1,4 +1,4 @@
-import { DynamicModule, Inject, Logger, Module, OnApplicationShutdown, Optional, Provider } from '@nestjs/common';
+import { DynamicModule, Inject, Logger, MiddlewareConsumer, Module, NestModule, OnApplicationShutdown, Optional, Provider } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import type Redis from 'ioredis';
@@ -12,6 +12,7 @@ import { CLOCK, systemClock } from './clock.port';
 import { ProblemDetailsFilter } from './errors/problem-details.filter';
 import { AuthGuard } from './guards/auth.guard';
 import { JwksController } from './jwks.controller';
+import { noStore } from './no-store.middleware';
 import { connectQuietly, createRedisConnection, REDIS_CONNECTION } from './redis/redis-connection.factory';
 import { MemoryRevocationStore } from './revocation/revocation-store.memory';
 import { RedisRevocationStore } from './revocation/revocation-store.redis';
@@ -92,7 +93,11 @@ const providers: Provider[] = [
  * protected unless @Public()) and the problem+json filter.
  */
 @Module({})
-export class AuthModule extends AuthModuleBase {
+export class AuthModule extends AuthModuleBase implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(noStore).forRoutes(AuthController, SessionsController);
+  }
+
   static override forRoot(options: typeof AUTH_OPTIONS_TYPE): DynamicModule {
     return AuthModule.extend(super.forRoot(options));
   }

@@ -1,11 +1,9 @@
-import { Controller, Delete, Get, HttpCode, Param, UseInterceptors } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param } from '@nestjs/common';
 import type { AuthPrincipal } from './auth-principal.model';
 import { AuthService, SessionSummary } from './auth.service';
 import { CurrentUser } from './decorators/current-user.decorator';
-import { NoStoreInterceptor } from './no-store.interceptor';
 
 @Controller('auth/sessions')
-@UseInterceptors(NoStoreInterceptor)
 export class SessionsController {
   constructor(private readonly auth: AuthService) {}
 

@@ -1,0 +1,492 @@
+'use strict';
+/**
+ * npm run bench — the performance goals of issue 5, measured on this machine.
+ *
+ * Starts (and always stops) a private redis-server (unless BENCH_REDIS_URL is given), a scratch
+ * PostgreSQL database, our app in production mode (compiled dist/) and the baseline recipe
+ * (bench/baseline), then runs in a fixed order, with warm-up and repeats:
+ *   throughput + latency: GET /health/live vs GET /auth/me (bearer), both apps; POST /auth/refresh
+ *   fine latency: closed-loop probe with microsecond timing (autocannon reports whole ms)
+ *   propagation: logout on instance A -> first 401 on instance B, >= 200 trials
+ *   login: 16 concurrent argon2id logins, event-loop delay inside the server, /health/live latency
+ *   memory: Redis bytes per session with 100k sessions (each rotated once)
+ * Prints a table and writes bench/results/latest.json.
+ */
+const { spawn, fork, execFileSync } = require('node:child_process');
+const { generateKeyPairSync, randomBytes, randomUUID } = require('node:crypto');
+const fs = require('node:fs');
+const http = require('node:http');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const autocannon = require('autocannon');
+const Redis = require('ioredis');
+const { Client } = require('pg');
+
+const ROOT = path.resolve(__dirname, '..');
+const DURATION = Number(process.env.BENCH_DURATION ?? 5);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+const CONNECTIONS = 10;
+const PROPAGATION_TRIALS = Number(process.env.BENCH_PROPAGATION_TRIALS ?? 200);
+const MEMORY_SESSIONS = Number(process.env.BENCH_MEMORY_SESSIONS ?? 100000);
+const PG_ADMIN = process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+const cleanups = [];
+const log = (...a) => console.log('[bench]', ...a);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function startRedis() {
+  if (process.env.BENCH_REDIS_URL) return { url: process.env.BENCH_REDIS_URL, external: true };
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-redis-'));
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
+    stdio: 'ignore',
+  });
+  cleanups.push(async () => {
+    proc.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const url = `redis://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    const c = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    c.on('error', () => undefined);
+    try {
+      await c.connect();
+      await c.ping();
+      c.disconnect();
+      return { url, external: false };
+    } catch {
+      c.disconnect();
+      await sleep(50);
+    }
+  }
+  throw new Error('redis-server did not start');
+}
+
+async function createDatabase() {
+  const name = `authbench_${randomBytes(4).toString('hex')}`;
+  const admin = new Client({ connectionString: PG_ADMIN });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  cleanups.push(async () => {
+    const c = new Client({ connectionString: PG_ADMIN });
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await c.end();
+  });
+  const u = new URL(PG_ADMIN);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+function writeKeys() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-keys-'));
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  fs.writeFileSync(path.join(dir, 'private.pem'), privateKey.export({ format: 'pem', type: 'pkcs8' }));
+  fs.writeFileSync(path.join(dir, 'public.pem'), publicKey.export({ format: 'pem', type: 'spki' }));
+  cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
+  return { privateKeyPath: path.join(dir, 'private.pem'), publicKeyPath: path.join(dir, 'public.pem') };
+}
+
+async function waitHttp(port, proc, name) {
+  for (let i = 0; i < 300; i++) {
+    if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode}`);
+    const ok = await new Promise((resolve) => {
+      http
+        .get({ host: '127.0.0.1', port, path: '/health/live' }, (res) => {
+          res.resume();
+          resolve(res.statusCode === 200);
+        })
+        .on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await sleep(100);
+  }
+  throw new Error(`${name} did not answer on :${port}`);
+}
+
+async function startProcess(name, script, env, execArgv = []) {
+  const port = await freePort();
+  const proc = fork(script, [], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, PORT: String(port) },
+    execArgv,
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  let stderr = '';
+  proc.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
+  cleanups.push(async () => {
+    if (proc.exitCode === null) {
+      proc.kill('SIGTERM');
+      await Promise.race([new Promise((r) => proc.once('exit', r)), sleep(3000)]);
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+    }
+  });
+  try {
+    await waitHttp(port, proc, name);
+  } catch (e) {
+    throw new Error(`${e.message}\n${stderr}`);
+  }
+  return { name, port, proc, base: `http://127.0.0.1:${port}` };
+}
+
+function request(port, method, p, { headers = {}, body } = {}) {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request(
+      { host: '127.0.0.1', port, method, path: p, headers: { ...(data ? { 'content-type': 'application/json' } : {}), ...headers } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode, body: text ? safeJson(text) : undefined }));
+      },
+    );
+    req.on('error', reject);
+    if (data) req.write(data);
+    req.end();
+  });
+}
+const safeJson = (t) => {
+  try {
+    return JSON.parse(t);
+  } catch {
+    return t;
+  }
+};
+
+async function login(app, email, password) {
+  const r = await request(app.port, 'POST', '/auth/login', { body: { email, password, refreshTokenDelivery: 'body' } });
+  if (r.status !== 200) throw new Error(`login failed: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+function cannon(opts) {
+  return new Promise((resolve, reject) => {
+    autocannon({ connections: CONNECTIONS, duration: DURATION, ...opts }, (err, r) => {
+      if (err) return reject(err);
+      resolve({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors, statusCodes: r.statusCodeStats });
+    });
+  });
+}
+
+/** Closed loop, 10 keep-alive connections, hrtime per request: microsecond latency percentiles. */
+async function probeLatency(port, p, headers, count) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  const samples = [];
+  let left = count;
+  const worker = async () => {
+    while (left-- > 0) {
+      const t0 = process.hrtime.bigint();
+      await new Promise((resolve, reject) => {
+        http
+          .get({ host: '127.0.0.1', port, path: p, headers, agent }, (res) => {
+            res.resume();
+            res.on('end', resolve);
+          })
+          .on('error', reject);
+      });
+      samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+  };
+  await Promise.all(Array.from({ length: CONNECTIONS }, worker));
+  agent.destroy();
+  samples.sort((a, b) => a - b);
+  return { p50: pct(samples, 50), p99: pct(samples, 99) };
+}
+
+function ipcRead(proc) {
+  return new Promise((resolve) => {
+    const on = (m) => {
+      if (m && m.eld) {
+        proc.off('message', on);
+        resolve(m.eld);
+      }
+    };
+    proc.on('message', on);
+    proc.send('eld:read');
+  });
+}
+
+async function main() {
+  const started = Date.now();
+  log('building (nest build)…');
+  execFileSync(path.join(ROOT, 'node_modules/.bin/nest'), ['build'], { cwd: ROOT, stdio: 'inherit' });
+  const redis = await startRedis();
+  const databaseUrl = await createDatabase();
+  const keys = writeKeys();
+  const appEnv = {
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'warn',
+    REDIS_URL: redis.url,
+    DATABASE_URL: databaseUrl,
+    JWT_PRIVATE_KEY_PATH: keys.privateKeyPath,
+    JWT_PUBLIC_KEY_PATH: keys.publicKeyPath,
+    REFRESH_REUSE_GRACE: '10',
+    AUTH_RATE_LIMIT_MAX: '100000',
+  };
+  const probe = path.join(__dirname, 'eld-probe.js');
+  const ours = await startProcess('ours', path.join(ROOT, 'dist/main.js'), appEnv, ['-r', probe]);
+  const base = await startProcess('baseline', path.join(__dirname, 'baseline/baseline.main.ts'), appEnv, ['-r', 'ts-node/register/transpile-only']);
+  log(`ours on :${ours.port}, baseline on :${base.port}, redis ${redis.url}`);
+
+  const password = 'bench-password-Long-enough-1';
+  const email = `bench-${randomUUID()}@example.com`;
+  const reg = await request(ours.port, 'POST', '/auth/register', { body: { email, password } });
+  if (reg.status !== 201) throw new Error(`register failed: ${reg.status} ${JSON.stringify(reg.body)}`);
+  const tokens = await login(ours, email, password);
+  const bearer = { authorization: `Bearer ${tokens.accessToken}` };
+  const me = await request(ours.port, 'GET', '/auth/me', { headers: bearer });
+  const meBase = await request(base.port, 'GET', '/auth/me', { headers: bearer });
+  if (me.status !== 200 || meBase.status !== 200) throw new Error(`token not accepted: ours ${me.status}, baseline ${meBase.status}`);
+
+  // A pool of independent sessions: each request takes one token and returns its successor, so
+  // no two in-flight requests ever present the same token (which would be reuse, i.e. theft).
+  const pool = [];
+  for (let i = 0; i < CONNECTIONS * 2; i++) pool.push((await login(ours, email, password)).refreshToken);
+  const refreshRequests = [
+    {
+      method: 'POST',
+      path: '/auth/refresh',
+      headers: { 'content-type': 'application/json' },
+      setupRequest: (req, ctx) => {
+        ctx.token = pool.shift() ?? 'pool-empty';
+        return { ...req, body: JSON.stringify({ refreshToken: ctx.token }) };
+      },
+      onResponse: (status, body) => {
+        if (status === 200) pool.push(JSON.parse(body).refreshToken);
+      },
+    },
+  ];
+
+  const scenarios = {
+    'ours live': (duration) => cannon({ duration, url: `${ours.base}/health/live` }),
+    'ours me': (duration) => cannon({ duration, url: `${ours.base}/auth/me`, headers: bearer }),
+    'ours refresh': (duration) => cannon({ duration, url: ours.base, requests: refreshRequests }),
+    'baseline live': (duration) => cannon({ duration, url: `${base.base}/health/live` }),
+    'baseline me': (duration) => cannon({ duration, url: `${base.base}/auth/me`, headers: bearer }),
+  };
+  log(`warm-up ${WARMUP}s per scenario`);
+  for (const run of Object.values(scenarios)) await run(WARMUP);
+  const runs = Object.fromEntries(Object.keys(scenarios).map((k) => [k, []]));
+  for (let r = 0; r < REPEATS; r++) {
+    for (const [name, run] of Object.entries(scenarios)) {
+      const res = await run(DURATION);
+      if (res.non2xx > 0 || res.errors > 0) log(`WARNING ${name}: ${res.non2xx} non-2xx, ${res.errors} errors, statuses ${JSON.stringify(res.statusCodes)}`);
+      runs[name].push(res);
+      log(`repeat ${r + 1}/${REPEATS} ${name.padEnd(14)} ${res.rps.toFixed(0).padStart(6)} req/s  p50 ${res.p50} ms  p99 ${res.p99} ms`);
+    }
+  }
+  const summary = Object.fromEntries(
+    Object.entries(runs).map(([k, rs]) => [k, { rps: median(rs.map((x) => x.rps)), p50: median(rs.map((x) => x.p50)), p99: median(rs.map((x) => x.p99)) }]),
+  );
+
+  log('fine latency probe (20k requests each, interleaved)');
+  const fine = { live: [], me: [] };
+  for (let r = 0; r < REPEATS; r++) {
+    fine.live.push(await probeLatency(ours.port, '/health/live', {}, 20000));
+    fine.me.push(await probeLatency(ours.port, '/auth/me', bearer, 20000));
+  }
+  const fineLive = { p50: median(fine.live.map((x) => x.p50)), p99: median(fine.live.map((x) => x.p99)) };
+  const fineMe = { p50: median(fine.me.map((x) => x.p50)), p99: median(fine.me.map((x) => x.p99)) };
+
+  log(`propagation: ${PROPAGATION_TRIALS} trials of logout on A, first 401 on B`);
+  const other = await startProcess('ours-b', path.join(ROOT, 'dist/main.js'), appEnv);
+  const propagation = [];
+  const failures = [];
+  for (let i = 0; i < PROPAGATION_TRIALS; i++) {
+    const t = await login(ours, email, password);
+    const h = { authorization: `Bearer ${t.accessToken}` };
+    const before = await request(other.port, 'GET', '/auth/me', { headers: h });
+    if (before.status !== 200) throw new Error(`instance B rejected a fresh token: ${before.status}`);
+    const out = await request(ours.port, 'POST', '/auth/logout', { headers: h });
+    if (out.status !== 204) throw new Error(`logout failed: ${out.status}`);
+    const t0 = process.hrtime.bigint();
+    let seen = false;
+    while (Number(process.hrtime.bigint() - t0) / 1e6 < 1000) {
+      const r = await request(other.port, 'GET', '/auth/me', { headers: h });
+      if (r.status === 401) {
+        seen = true;
+        break;
+      }
+    }
+    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+    if (seen) propagation.push(ms);
+    else failures.push(ms);
+  }
+  propagation.sort((a, b) => a - b);
+
+  log('login under load: 16 concurrent argon2id logins, event-loop delay in the server');
+  ours.proc.send('eld:reset');
+  const loginStart = Date.now();
+  let logins = 0;
+  const liveDuring = [];
+  let loadDone = false;
+  const loginLoad = Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (Date.now() - loginStart < DURATION * 1000) {
+        const r = await request(ours.port, 'POST', '/auth/login', { body: { email, password, refreshTokenDelivery: 'body' } });
+        if (r.status === 200) logins++;
+      }
+    }),
+  ).then(() => (loadDone = true));
+  const liveProbe = (async () => {
+    while (!loadDone) {
+      const t0 = process.hrtime.bigint();
+      const r = await request(ours.port, 'GET', '/health/live');
+      if (r.status === 200) liveDuring.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      await sleep(20);
+    }
+  })();
+  await Promise.all([loginLoad, liveProbe]);
+  const eld = await ipcRead(ours.proc);
+  liveDuring.sort((a, b) => a - b);
+
+  log(`memory: ${MEMORY_SESSIONS} sessions in a scratch Redis`);
+  const memory = await measureSessionMemory();
+
+  const results = {
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+    date: new Date().toISOString(),
+    settings: { durationS: DURATION, warmupS: WARMUP, repeats: REPEATS, connections: CONNECTIONS },
+    scenarios: summary,
+    ratios: {
+      oursMeOverLive: summary['ours me'].rps / summary['ours live'].rps,
+      oursRefreshOverLive: summary['ours refresh'].rps / summary['ours live'].rps,
+      baselineMeOverLive: summary['baseline me'].rps / summary['baseline live'].rps,
+    },
+    fineLatencyMs: { live: fineLive, me: fineMe, p99Overhead: fineMe.p99 - fineLive.p99, p50Overhead: fineMe.p50 - fineLive.p50 },
+    propagationMs: {
+      trials: PROPAGATION_TRIALS,
+      notSeenWithin1s: failures.length,
+      p50: pct(propagation, 50),
+      p99: pct(propagation, 99),
+      max: propagation[propagation.length - 1],
+    },
+    loginUnderLoad: { concurrency: 16, loginsPerSecond: logins / DURATION, eventLoopDelayMs: eld, healthLiveP99Ms: pct(liveDuring, 99) },
+    memory,
+    elapsedS: Math.round((Date.now() - started) / 1000),
+  };
+  printTable(results);
+  fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
+  fs.writeFileSync(path.join(__dirname, 'results/latest.json'), JSON.stringify(results, null, 2));
+  log('wrote bench/results/latest.json');
+}
+
+async function measureSessionMemory() {
+  const { RedisSessionStore } = require(path.join(ROOT, 'dist/auth/sessions/session-store.redis'));
+  const { newSessionId } = require(path.join(ROOT, 'dist/auth/tokens/session-id.codec'));
+  const { createHash } = require('node:crypto');
+  // A dedicated server: the figure must not include anything else.
+  const port = await freePort();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-mem-'));
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  cleanups.push(async () => {
+    proc.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  let client;
+  for (let i = 0; i < 100; i++) {
+    client = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      break;
+    } catch {
+      client.disconnect();
+      client = undefined;
+      await sleep(50);
+    }
+  }
+  const store = new RedisSessionStore(client);
+  const used = async () => Number(/used_memory:(\d+)/.exec(await client.info('memory'))[1]);
+  const before = await used();
+  const now = Date.now();
+  const h = (s) => createHash('sha256').update(s).digest();
+  const batch = 500;
+  for (let i = 0; i < MEMORY_SESSIONS; i += batch) {
+    const jobs = [];
+    for (let j = i; j < Math.min(i + batch, MEMORY_SESSIONS); j++) {
+      const userId = randomUUID();
+      const sid = newSessionId(now);
+      const secret = randomBytes(32);
+      jobs.push(
+        store
+          .create({
+            userId,
+            sid,
+            kind: 'api',
+            createdAt: now,
+            authTime: Math.floor(now / 1000),
+            absoluteExpiresAt: now + 7 * 86400e3,
+            idleTtlMs: 7 * 86400e3,
+            deviceLabel: 'Chrome on macOS',
+            bindingHash: '',
+            secretHash: h(secret),
+          })
+          .then(() =>
+            store.rotate({
+              userId,
+              sid,
+              kind: 'api',
+              presentedHash: h(secret),
+              genuine: true,
+              nextHash: h(randomBytes(32)),
+              sealedSuccessor: randomBytes(150),
+              now: now + 1,
+              idleTtlMs: 7 * 86400e3,
+              graceMs: 0,
+              revokeAllOnReuse: false,
+              cutoffTtlMs: 7 * 86400e3,
+            }),
+          ),
+      );
+    }
+    await Promise.all(jobs);
+  }
+  const after = await used();
+  const keys = await client.dbsize();
+  client.disconnect();
+  return { sessions: MEMORY_SESSIONS, keys, bytesPerSession: Math.round((after - before) / MEMORY_SESSIONS), note: 'one user per session: worst case, each session pays for its own index key' };
+}
+
+function printTable(r) {
+  const rows = Object.entries(r.scenarios).map(([k, v]) => `| ${k.padEnd(14)} | ${v.rps.toFixed(0).padStart(7)} | ${String(v.p50).padStart(6)} | ${String(v.p99).padStart(6)} |`);
+  console.log('\n| scenario       |   req/s | p50 ms | p99 ms |\n|----------------|---------|--------|--------|');
+  console.log(rows.join('\n'));
+  const f = (x) => x.toFixed(3);
+  console.log(`
+ratio /auth/me ÷ /health/live (ours)      ${f(r.ratios.oursMeOverLive)}   goal ≥ 0.90
+ratio /auth/me ÷ /health/live (baseline)  ${f(r.ratios.baselineMeOverLive)}
+ratio /auth/refresh ÷ /health/live (ours) ${f(r.ratios.oursRefreshOverLive)}   goal ≥ 0.50
+fine p99 latency: live ${f(r.fineLatencyMs.live.p99)} ms, me ${f(r.fineLatencyMs.me.p99)} ms, overhead ${f(r.fineLatencyMs.p99Overhead)} ms   goal ≤ 0.5
+propagation A→B: p50 ${f(r.propagationMs.p50)} ms, p99 ${f(r.propagationMs.p99)} ms, max ${f(r.propagationMs.max)} ms, not seen in 1 s: ${r.propagationMs.notSeenWithin1s}   goal p99 ≤ 50
+login ×16: ${r.loginUnderLoad.loginsPerSecond.toFixed(1)} logins/s, event-loop delay p99 ${f(r.loginUnderLoad.eventLoopDelayMs.p99)} ms (max ${f(r.loginUnderLoad.eventLoopDelayMs.max)}), /health/live p99 ${f(r.loginUnderLoad.healthLiveP99Ms)} ms   goal ELD p99 < 20
+Redis memory: ${r.memory.bytesPerSession} bytes per session (${r.memory.sessions} sessions, ${r.memory.keys} keys)   goal ≤ 400
+machine: ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memGiB} GiB, node ${r.machine.node}; ${r.elapsedS} s`);
+}
+
+main()
+  .catch((e) => {
+    console.error('[bench] failed:', e instanceof Error ? e.stack : e);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  });
