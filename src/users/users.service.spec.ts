@@ -48,7 +48,7 @@ describe('UsersService.verify', () => {
   });
 
   it.each([
-    ['unknown email', (email: string) => [freshEmail('nobody'), GOOD_PASSWORD]],
+    ['unknown email', (_email: string) => [freshEmail('nobody'), GOOD_PASSWORD]],
     ['wrong password', (email: string) => [email, 'not the password']],
     ['right password', (email: string) => [email, GOOD_PASSWORD]],
     ['empty password', (email: string) => [email, '']],
