@@ -242,7 +242,8 @@ async function main() {
     AUTH_RATE_LIMIT_MAX: '100000',
   };
   const probe = path.join(__dirname, 'eld-probe.js');
-  const ours = await startProcess('ours', path.join(ROOT, 'dist/main.js'), appEnv, ['-r', probe]);
+  const extraArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --prof
+  const ours = await startProcess('ours', path.join(ROOT, 'dist/main.js'), appEnv, ['-r', probe, ...extraArgs]);
   const base = await startProcess('baseline', path.join(__dirname, 'baseline/baseline.main.ts'), appEnv, ['-r', 'ts-node/register/transpile-only']);
   log(`ours on :${ours.port}, baseline on :${base.port}, redis ${redis.url}`);
 

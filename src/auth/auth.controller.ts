@@ -5,7 +5,7 @@ import type { AuthPrincipal } from './auth-principal.model';
 import { AuthService, IssuedTokens } from './auth.service';
 import { refreshCookieName, refreshCookieOptions } from './refresh-cookie.options';
 import { authValidationPipe } from './auth-validation.pipe';
-import { CurrentUser } from './decorators/current-user.decorator';
+import { AUTH_FAILURE_KEY, CurrentUser } from './decorators/current-user.decorator';
 import { OptionalAuth, Public } from './decorators/public.decorator';
 import { LoginDto, RefreshDto, RegisterDto } from './dto/auth.dto';
 import { AuthError } from './errors/auth-error.model';
@@ -74,7 +74,14 @@ export class AuthController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<void> {
     const refreshToken = body.refreshToken ?? this.cookieToken(req);
+    const failure = (req as unknown as Record<string, AuthError | undefined>)[AUTH_FAILURE_KEY];
+    if (!principal && refreshToken === undefined) {
+      // The bearer named a session that is already over: logging out again is a success.
+      if (failure?.code === 'SESSION_REVOKED') return;
+      throw failure ?? new AuthError('ACCESS_TOKEN_MISSING');
+    }
     await this.auth.logout({ principal, refreshToken });
+    // Only once the session is really ended: after a 503 the client must be able to retry.
     this.clearCookie(res);
   }
 

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { Pool } from 'pg';
+import { AuthError } from '../auth';
 
 /**
  * The few SQL capabilities the users adapter needs, so one adapter runs on PostgreSQL (`pg` Pool)
@@ -32,6 +33,31 @@ export function redactUrl(url: string): string {
   }
 }
 
+/**
+ * Errors that mean "the database cannot answer now" (down, restarting, overloaded, timed out)
+ * become STORE_UNAVAILABLE (503 + Retry-After); anything else is a bug and stays internal.
+ */
+export function isUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  const message = typeof e?.message === 'string' ? e.message : '';
+  return (
+    /^(08|53|57P0)/.test(code) ||
+    code === '57014' ||
+    ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(code) ||
+    /timeout exceeded when trying to connect|Connection terminated|Client has encountered a connection error/i.test(message)
+  );
+}
+
+async function guarded<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (e) {
+    if (isUnavailable(e)) throw new AuthError('STORE_UNAVAILABLE', { retryAfter: 5, cause: e });
+    throw e;
+  }
+}
+
 export function createPgClient(url: string, options: { max?: number } = {}): SqlClient {
   const pool = new Pool({
     connectionString: url,
@@ -47,7 +73,7 @@ export function createPgClient(url: string, options: { max?: number } = {}): Sql
   let closed: Promise<void> | undefined;
   return {
     async query<R extends object>(text: string, params: readonly unknown[] = []) {
-      const res = await pool.query(text, params as unknown[]);
+      const res = await guarded(() => pool.query(text, params as unknown[]));
       return { rows: res.rows as R[] };
     },
     async exec(script: string) {

@@ -4,6 +4,9 @@ import type { AuthPrincipal } from '../auth-principal.model';
 /** The request property where the guard puts the principal. */
 export const PRINCIPAL_KEY = 'authPrincipal';
 
+/** On @OptionalAuth() routes: why a presented credential was not accepted. */
+export const AUTH_FAILURE_KEY = 'authFailure';
+
 export function principalOf(req: object): AuthPrincipal | undefined {
   return (req as Record<string, AuthPrincipal | undefined>)[PRINCIPAL_KEY];
 }

@@ -5,7 +5,7 @@ import { AuthError } from '../errors/auth-error.model';
 import { AuthenticationService } from '../authentication.service';
 import type { AuthPrincipal } from '../auth-principal.model';
 import { AUTH_OPTIONAL, IS_PUBLIC } from '../decorators/public.decorator';
-import { PRINCIPAL_KEY } from '../decorators/current-user.decorator';
+import { AUTH_FAILURE_KEY, PRINCIPAL_KEY } from '../decorators/current-user.decorator';
 
 /**
  * The global guard: every route requires a valid credential unless it is @Public(). Thin on
@@ -29,12 +29,12 @@ export class AuthGuard implements CanActivate {
       if (result instanceof Promise) {
         return result.then(
           (p) => this.accept(req, p),
-          (e: unknown) => this.reject(e, optional),
+          (e: unknown) => this.reject(req, e, optional),
         );
       }
       return this.accept(req, result);
     } catch (e) {
-      return this.reject(e, optional);
+      return this.reject(req, e, optional);
     }
   }
 
@@ -62,9 +62,12 @@ export class AuthGuard implements CanActivate {
     return true;
   }
 
-  private reject(e: unknown, optional: boolean): true {
+  private reject(req: Request, e: unknown, optional: boolean): true {
     // An unavailable store is never treated as "no credentials".
-    if (optional && !(e instanceof AuthError && e.code === 'STORE_UNAVAILABLE')) return true;
+    if (optional && e instanceof AuthError && e.code !== 'STORE_UNAVAILABLE') {
+      (req as unknown as Record<string, AuthError>)[AUTH_FAILURE_KEY] = e;
+      return true;
+    }
     throw e;
   }
 }
