@@ -3,10 +3,13 @@ import { redisCall } from '../redis/redis-call.helper';
 import { RevocationEntry, RevocationListener, RevocationStore, decodeMember, decodeMessage, encodeEntry } from './revocation.store';
 
 // KEYS: list. ARGV: member, expiresAt, now, channel, message
+// The key lives as long as its longest entry (bounded state): never without a TTL.
 const ADD = `
 local cur = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if (not cur) or tonumber(cur) < tonumber(ARGV[2]) then redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1]) end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+local ttl = tonumber(ARGV[2]) - tonumber(ARGV[3])
+if ttl > 0 and redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
 redis.call('PUBLISH', ARGV[4], ARGV[5])
 return 1`;
 
@@ -47,14 +50,17 @@ export class RedisRevocationStore implements RevocationStore {
     const sub = this.subscriberFactory();
     let closing = false;
     sub.on('message', (channel: string, message: string) => {
-      if (channel !== this.channel) return;
+      // After unsubscribe the socket may still hold a message or two: the listener has left.
+      if (closing || channel !== this.channel) return;
       const e = decodeMessage(message);
       if (e) listener.onEntry(e);
     });
     // ioredis re-subscribes by itself after a reconnect; 'ready' then tells the view to reload.
     sub.on('ready', () => {
       sub.subscribe(this.channel).then(
-        () => listener.onConnected(),
+        () => {
+          if (!closing) listener.onConnected();
+        },
         () => listener.onDisconnected(),
       );
     });

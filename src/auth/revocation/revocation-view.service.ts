@@ -22,6 +22,9 @@ export class RevocationView implements OnModuleInit, OnApplicationShutdown {
   private readonly sessions = new Map<string, number>();
   private readonly users = new Map<string, { cutoff: number; expiresAt: number }>();
   private connected = false;
+  /** Whether the broadcast feed is up, and which (re)connect of it this is. */
+  private feedUp = false;
+  private feedEpoch = 0;
   /** When the view was last known complete (connected, or a successful reload). */
   private syncedAt = -Infinity;
   private inflight: Promise<void> | null = null;
@@ -37,14 +40,23 @@ export class RevocationView implements OnModuleInit, OnApplicationShutdown {
   async onModuleInit(): Promise<void> {
     this.unsubscribe = await this.store.subscribe({
       onEntry: (e) => this.apply(e),
-      // Authoritative again only once the reload that follows a (re)connect has completed.
+      // Authoritative again only once a reload that began after this (re)connect has completed
+      // while the feed is still up (see resync). One already under way began before: wait for it.
+      // The command connection may come back after the feed: retry while this feed lasts.
       onConnected: () => {
-        this.resync().then(
-          () => (this.connected = true),
-          () => undefined,
-        );
+        this.feedUp = true;
+        const epoch = ++this.feedEpoch;
+        const reload = (delayMs: number): void => {
+          if (!this.feedUp || epoch !== this.feedEpoch) return;
+          (this.inflight ?? Promise.resolve())
+            .catch(() => undefined)
+            .then(() => this.resync())
+            .catch(() => setTimeout(() => reload(Math.min(delayMs * 2, 2000)), delayMs).unref());
+        };
+        reload(100);
       },
       onDisconnected: () => {
+        this.feedUp = false;
         if (this.connected) this.syncedAt = this.clock.now();
         this.connected = false;
       },
@@ -56,6 +68,7 @@ export class RevocationView implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     if (this.pruneTimer) clearInterval(this.pruneTimer);
+    this.feedUp = false;
     await this.unsubscribe?.();
   }
 
@@ -74,11 +87,14 @@ export class RevocationView implements OnModuleInit, OnApplicationShutdown {
   resync(): Promise<void> {
     if (!this.inflight) {
       const startedAt = this.clock.now();
+      const epoch = this.feedUp ? this.feedEpoch : -1;
       this.inflight = this.store
         .snapshot(startedAt)
         .then((entries) => {
           for (const e of entries) this.apply(e);
           this.syncedAt = startedAt;
+          // Complete and fed since before this load began: authoritative.
+          if (this.feedUp && epoch === this.feedEpoch) this.connected = true;
         })
         .catch((e: unknown) => {
           throw e instanceof AuthError ? e : storeUnavailable(e);

@@ -55,11 +55,14 @@ if ARGV[8] == '1' then
 end
 return {'reused', '0'}`;
 
-// KEYS: s, g, idx. ARGV: sid
+// KEYS: s, g, idx, cut. ARGV: sid. 1 only when a live session (not already cut off) was removed.
 const REVOKE = `
-local n = redis.call('DEL', KEYS[1], KEYS[2])
+local c = redis.call('HGET', KEYS[1], 'c')
+local cut = redis.call('GET', KEYS[4])
+redis.call('DEL', KEYS[1], KEYS[2])
 redis.call('ZREM', KEYS[3], ARGV[1])
-return n`;
+if c and not (cut and tonumber(c) < tonumber(cut)) then return 1 end
+return 0`;
 
 // KEYS: cut, idx. ARGV: cutoff, ttl
 const REVOKE_ALL = `
@@ -85,7 +88,7 @@ export class RedisSessionStore implements SessionStore {
   constructor(redis: Redis, private readonly prefix = 'auth') {
     redis.defineCommand('authSessionCreate', { numberOfKeys: 2, lua: CREATE });
     redis.defineCommand('authSessionRotate', { numberOfKeys: 4, lua: ROTATE });
-    redis.defineCommand('authSessionRevoke', { numberOfKeys: 3, lua: REVOKE });
+    redis.defineCommand('authSessionRevoke', { numberOfKeys: 4, lua: REVOKE });
     redis.defineCommand('authSessionRevokeAll', { numberOfKeys: 2, lua: REVOKE_ALL });
     this.redis = redis as Scripted;
   }
@@ -183,7 +186,13 @@ export class RedisSessionStore implements SessionStore {
 
   async revoke(userId: string, sid: string): Promise<boolean> {
     const n = await redisCall(() =>
-      this.redis.authSessionRevoke(this.sessionKey(userId, sid), this.successorKey(userId, sid), this.indexKey(userId), sid),
+      this.redis.authSessionRevoke(
+        this.sessionKey(userId, sid),
+        this.successorKey(userId, sid),
+        this.indexKey(userId),
+        this.cutKey(userId),
+        sid,
+      ),
     );
     return n > 0;
   }

@@ -1,0 +1,257 @@
+import { Logger } from '@nestjs/common';
+import type { AuthModuleOptions } from '../auth.options';
+import { AuthError } from '../errors/auth-error.model';
+import { newSessionId } from '../tokens/session-id.codec';
+import { MemoryRevocationStore } from './revocation-store.memory';
+import { RevocationView } from './revocation-view.service';
+import type { RevocationEntry, RevocationListener } from './revocation.store';
+
+const MAX_STALENESS = 5_000;
+
+class ManualClock {
+  t = 1_750_000_000_000;
+  now = (): number => this.t;
+}
+
+function deferred<T>(): { promise: Promise<T>; resolve(v: T): void; reject(e: unknown): void } {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** Lets queued promise callbacks run. */
+const flush = () => new Promise<void>((r) => setImmediate(r));
+
+describe('RevocationView', () => {
+  let clock: ManualClock;
+  let store: MemoryRevocationStore;
+  let view: RevocationView;
+  /** The listener the view registered with the store: the test plays the store's feed with it. */
+  let feed: () => RevocationListener;
+
+  beforeEach(() => {
+    clock = new ManualClock();
+    store = new MemoryRevocationStore();
+    const subscribe = jest.spyOn(store, 'subscribe');
+    feed = () => subscribe.mock.calls[0][0];
+    view = new RevocationView(store, { revocationMaxStaleness: MAX_STALENESS } as AuthModuleOptions, clock);
+  });
+
+  afterEach(async () => {
+    await view.onApplicationShutdown();
+  });
+
+  const session = (sid: string, ttl = 60_000): RevocationEntry => ({ kind: 'session', sid, expiresAt: clock.now() + ttl });
+
+  it('is "stale" (never "ok") before the first load', () => {
+    expect(view.check(newSessionId(clock.now()), 'u')).toBe('stale');
+  });
+
+  it('after start: loads what the store holds, and is connected', async () => {
+    const sid = newSessionId(clock.now() - 10);
+    await store.add(session(sid), clock.now());
+    await view.onModuleInit();
+    await flush();
+    expect(view.isConnected).toBe(true);
+    expect(view.check(sid, 'u')).toBe('revoked');
+    expect(view.check(newSessionId(clock.now() - 10), 'u')).toBe('ok');
+  });
+
+  it('applies broadcast entries, and local ones at once', async () => {
+    await view.onModuleInit();
+    const viaStore = newSessionId(clock.now());
+    const local = newSessionId(clock.now());
+    await store.add(session(viaStore), clock.now());
+    view.apply(session(local));
+    expect(view.check(viaStore, 'u')).toBe('revoked');
+    expect(view.check(local, 'u')).toBe('revoked');
+  });
+
+  it('a user cut-off revokes sessions created before it only; a later cut-off wins, an earlier one never weakens it', async () => {
+    await view.onModuleInit();
+    const c = clock.now() - 60_000;
+    const before = newSessionId(c - 1);
+    const at = newSessionId(c);
+    const between = newSessionId(c + 500);
+    const after = newSessionId(c + 1_000);
+    view.apply({ kind: 'user', userId: 'u', cutoff: c, expiresAt: clock.now() + 60_000 });
+    expect([before, at, between, after].map((sid) => view.check(sid, 'u'))).toEqual(['revoked', 'ok', 'ok', 'ok']);
+    expect(view.check(before, 'v')).toBe('ok');
+
+    view.apply({ kind: 'user', userId: 'u', cutoff: c + 1_000, expiresAt: clock.now() + 60_000 });
+    view.apply({ kind: 'user', userId: 'u', cutoff: c, expiresAt: clock.now() + 60_000 });
+    expect([before, at, between, after].map((sid) => view.check(sid, 'u'))).toEqual(['revoked', 'revoked', 'revoked', 'ok']);
+  });
+
+  it('prune drops entries once they expire, not before; a later expiry of the same entry is kept', async () => {
+    await view.onModuleInit();
+    const sid = newSessionId(clock.now());
+    view.apply(session(sid, 1_000));
+    view.apply(session(sid, 5_000));
+    view.apply({ kind: 'user', userId: 'u', cutoff: clock.now(), expiresAt: clock.now() + 1_000 });
+    view.prune(clock.now() + 4_999);
+    expect(view.size).toEqual({ sessions: 1, users: 0 });
+    expect(view.check(sid, 'u')).toBe('revoked');
+    view.prune(clock.now() + 5_000);
+    expect(view.size).toEqual({ sessions: 0, users: 0 });
+  });
+
+  it('after a disconnect: trusted for revocationMaxStaleness, then "stale"; a successful resync renews the bound', async () => {
+    await view.onModuleInit();
+    const revoked = newSessionId(clock.now());
+    view.apply(session(revoked));
+    const live = newSessionId(clock.now());
+
+    feed().onDisconnected();
+    expect(view.isConnected).toBe(false);
+    clock.t += MAX_STALENESS;
+    expect(view.check(revoked, 'u')).toBe('revoked');
+    expect(view.check(live, 'u')).toBe('ok');
+    clock.t += 1;
+    expect(view.check(revoked, 'u')).toBe('stale');
+    expect(view.check(live, 'u')).toBe('stale');
+
+    await view.resync();
+    expect(view.isConnected).toBe(false); // still no feed: only a fresh bound
+    expect(view.check(live, 'u')).toBe('ok');
+    clock.t += MAX_STALENESS + 1;
+    expect(view.check(live, 'u')).toBe('stale');
+  });
+
+  it('resync is single-flight', async () => {
+    await view.onModuleInit();
+    const d = deferred<RevocationEntry[]>();
+    const snapshot = jest.spyOn(store, 'snapshot').mockReturnValue(d.promise);
+    const p1 = view.resync();
+    const p2 = view.resync();
+    expect(p2).toBe(p1);
+    expect(snapshot).toHaveBeenCalledTimes(1);
+    d.resolve([]);
+    await p1;
+    void view.resync();
+    expect(snapshot).toHaveBeenCalledTimes(2);
+  });
+
+  it('resync turns any store failure into AuthError STORE_UNAVAILABLE, and keeps an AuthError as it is', async () => {
+    await view.onModuleInit();
+    jest.spyOn(store, 'snapshot').mockRejectedValueOnce(new Error('ECONNREFUSED'));
+    await expect(view.resync()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    const own = new AuthError('STORE_UNAVAILABLE', { retryAfter: 7 });
+    jest.spyOn(store, 'snapshot').mockRejectedValueOnce(own);
+    await expect(view.resync()).rejects.toBe(own);
+  });
+
+  it('a start without the store leaves it "stale" (fail closed) until a resync succeeds', async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    jest.spyOn(store, 'snapshot').mockRejectedValue(new Error('down'));
+    await view.onModuleInit();
+    await flush();
+    expect(view.check(newSessionId(clock.now()), 'u')).toBe('stale');
+    jest.spyOn(store, 'snapshot').mockResolvedValue([]);
+    await view.resync();
+    expect(view.check(newSessionId(clock.now()), 'u')).toBe('ok');
+    expect(warn).toHaveBeenCalledTimes(1);
+    warn.mockRestore();
+  });
+
+  describe('reconnects', () => {
+    beforeEach(async () => {
+      await view.onModuleInit();
+      await flush();
+      feed().onDisconnected();
+    });
+
+    it('is authoritative again once the reload after the reconnect has completed', async () => {
+      const d = deferred<RevocationEntry[]>();
+      jest.spyOn(store, 'snapshot').mockReturnValueOnce(d.promise);
+      const missed = newSessionId(clock.now());
+      feed().onConnected();
+      await flush();
+      expect(view.isConnected).toBe(false);
+      clock.t += MAX_STALENESS + 1;
+      expect(view.check(missed, 'u')).toBe('stale');
+      d.resolve([session(missed)]);
+      await flush();
+      expect(view.isConnected).toBe(true);
+      expect(view.check(missed, 'u')).toBe('revoked');
+      expect(view.check(newSessionId(clock.now()), 'u')).toBe('ok');
+    });
+
+    it('does not claim to be connected when the feed dropped again while the reload was running', async () => {
+      const d = deferred<RevocationEntry[]>();
+      jest.spyOn(store, 'snapshot').mockReturnValueOnce(d.promise);
+      feed().onConnected();
+      await flush();
+      feed().onDisconnected();
+      d.resolve([]);
+      await flush();
+      expect(view.isConnected).toBe(false);
+      clock.t += MAX_STALENESS + 1;
+      expect(view.check(newSessionId(clock.now()), 'u')).toBe('stale');
+    });
+
+    it('a reload that began before the reconnect is not enough: it loads again after it', async () => {
+      const early = deferred<RevocationEntry[]>();
+      const late = deferred<RevocationEntry[]>();
+      const snapshot = jest.spyOn(store, 'snapshot').mockReturnValueOnce(early.promise).mockReturnValueOnce(late.promise);
+      const guardReload = view.resync(); // the guard, while the feed is down
+      feed().onConnected();
+      const missed = newSessionId(clock.now());
+      early.resolve([]);
+      await guardReload;
+      await flush();
+      expect(view.isConnected).toBe(false);
+      expect(snapshot).toHaveBeenCalledTimes(2);
+      late.resolve([session(missed)]);
+      await flush();
+      expect(view.isConnected).toBe(true);
+      expect(view.check(missed, 'u')).toBe('revoked');
+    });
+
+    it('when the reload after a reconnect fails (commands not back yet), it retries by itself', async () => {
+      const snapshot = jest.spyOn(store, 'snapshot').mockRejectedValueOnce(new Error('not ready yet'));
+      const missed = newSessionId(clock.now());
+      await store.add(session(missed), clock.now());
+      feed().onConnected();
+      await flush();
+      expect(view.isConnected).toBe(false);
+      const deadline = Date.now() + 2_000;
+      while (!view.isConnected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(view.isConnected).toBe(true);
+      expect(snapshot).toHaveBeenCalledTimes(2);
+      expect(view.check(missed, 'u')).toBe('revoked');
+    });
+
+    it('stops retrying once the feed is gone again', async () => {
+      const snapshot = jest.spyOn(store, 'snapshot').mockRejectedValue(new Error('down'));
+      feed().onConnected();
+      await flush();
+      feed().onDisconnected();
+      await new Promise((r) => setTimeout(r, 250));
+      expect(snapshot).toHaveBeenCalledTimes(1);
+    });
+
+    it('when the reload after a reconnect fails, a successful resync by the guard makes it authoritative', async () => {
+      jest.spyOn(store, 'snapshot').mockRejectedValueOnce(new Error('not ready yet'));
+      feed().onConnected();
+      await flush();
+      expect(view.isConnected).toBe(false);
+      await view.resync();
+      expect(view.isConnected).toBe(true);
+      clock.t += 10 * MAX_STALENESS;
+      expect(view.check(newSessionId(clock.now()), 'u')).toBe('ok');
+    });
+  });
+
+  it('after shutdown it no longer listens to the store', async () => {
+    await view.onModuleInit();
+    await view.onApplicationShutdown();
+    const sid = newSessionId(clock.now());
+    await store.add(session(sid), clock.now());
+    expect(view.size.sessions).toBe(0);
+  });
+});

@@ -1,0 +1,142 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { hashSecret, MAX_REFRESH_TOKEN_LENGTH, openSuccessor, RefreshTokenCodec, sealSuccessor } from './refresh-token.codec';
+import { newSessionId } from './session-id.codec';
+
+describe('RefreshTokenCodec', () => {
+  const seed = randomBytes(32);
+  const codec = new RefreshTokenCodec(seed);
+  const sid = newSessionId(Date.now());
+
+  /** Replaces segment `i` (0 user, 1 sid, 2 secret, 3 tag) of a token. */
+  function withSegment(token: string, i: number, value: string): string {
+    const parts = token.split('.');
+    parts[i] = value;
+    return parts.join('.');
+  }
+
+  /** Another base64url character at position `pos` of the segment (changes the decoded bits). */
+  function flipChar(segment: string, pos: number): string {
+    const c = segment[pos];
+    return segment.slice(0, pos) + (c === 'A' ? 'B' : 'A') + segment.slice(pos + 1);
+  }
+
+  describe('create and parse', () => {
+    it('round-trips user id, sid and secret, genuine, and stores only SHA-256 of a 256-bit secret', () => {
+      const created = codec.create('user-42', sid);
+      expect(created.secret).toHaveLength(32);
+      expect(created.secretHash.equals(createHash('sha256').update(created.secret).digest())).toBe(true);
+      expect(hashSecret(created.secret).equals(created.secretHash)).toBe(true);
+      expect(created.token.length).toBeLessThanOrEqual(MAX_REFRESH_TOKEN_LENGTH);
+
+      const parsed = codec.parse(created.token);
+      expect(parsed).not.toBeNull();
+      expect(parsed!.userId).toBe('user-42');
+      expect(parsed!.sid).toBe(sid);
+      expect(parsed!.secret.equals(created.secret)).toBe(true);
+      expect(parsed!.genuine).toBe(true);
+    });
+
+    it('round-trips a UUID and a non-ASCII user id', () => {
+      for (const userId of ['3f2b6c1e-8a4d-4e2f-9b7a-1c2d3e4f5a6b', 'jürgen', 'u'.repeat(128)]) {
+        const parsed = codec.parse(codec.create(userId, sid).token);
+        expect(parsed).toMatchObject({ userId, sid, genuine: true });
+      }
+    });
+
+    it('gives every token a fresh secret', () => {
+      const a = codec.create('u', sid);
+      const b = codec.create('u', sid);
+      expect(a.secret.equals(b.secret)).toBe(false);
+      expect(a.token).not.toBe(b.token);
+    });
+  });
+
+  describe('the tag: genuine=false for anything we did not issue', () => {
+    it('a changed tag', () => {
+      const { token } = codec.create('user-1', sid);
+      const tag = token.split('.')[3];
+      expect(codec.parse(withSegment(token, 3, flipChar(tag, 0)))).toMatchObject({ genuine: false });
+      expect(codec.parse(withSegment(token, 3, 'A'.repeat(22)))).toMatchObject({ genuine: false });
+    });
+
+    it('a changed secret, sid or user id under the original tag', () => {
+      const { token } = codec.create('user-1', sid);
+      const [, , secret] = token.split('.');
+      expect(codec.parse(withSegment(token, 2, flipChar(secret, 5)))).toMatchObject({ genuine: false });
+      expect(codec.parse(withSegment(token, 1, newSessionId(Date.now())))).toMatchObject({ genuine: false });
+      expect(codec.parse(withSegment(token, 0, Buffer.from('user-2').toString('base64url')))).toMatchObject({
+        userId: 'user-2',
+        genuine: false,
+      });
+    });
+
+    it('a token issued under another server key', () => {
+      const foreign = new RefreshTokenCodec(randomBytes(32)).create('user-1', sid).token;
+      expect(codec.parse(foreign)).toMatchObject({ userId: 'user-1', sid, genuine: false });
+    });
+
+    it('the same seed gives the same verdict (instances agree)', () => {
+      const { token } = codec.create('user-1', sid);
+      expect(new RefreshTokenCodec(Buffer.from(seed)).parse(token)?.genuine).toBe(true);
+    });
+  });
+
+  describe('malformed input: null', () => {
+    const good = (): string => codec.create('user-1', sid).token;
+
+    it.each([
+      ['empty', () => ''],
+      ['three segments', () => good().split('.').slice(0, 3).join('.')],
+      ['five segments', () => good() + '.AAAA'],
+      ['a sid of the wrong length', () => withSegment(good(), 1, 'A'.repeat(21))],
+      ['a secret of the wrong length', () => withSegment(good(), 2, 'A'.repeat(42))],
+      ['a tag of the wrong length', () => withSegment(good(), 3, 'A'.repeat(21))],
+      ['characters outside base64url', () => withSegment(good(), 2, '+'.repeat(43))],
+      ['padding', () => withSegment(good(), 3, 'A'.repeat(20) + '==')],
+      ['an empty user id', () => withSegment(good(), 0, '')],
+      ['a user id longer than 128 characters', () => withSegment(good(), 0, Buffer.from('u'.repeat(129)).toString('base64url'))],
+      ['a user id with a control character', () => withSegment(good(), 0, Buffer.from('user\n1').toString('base64url'))],
+      ['a user id with a Redis hash-tag brace', () => withSegment(good(), 0, Buffer.from('user}{x').toString('base64url'))],
+      ['whitespace around it', () => ` ${good()} `],
+      ['an overlong token', () => 'A'.repeat(MAX_REFRESH_TOKEN_LENGTH + 1)],
+      ['an access token', () => 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln'],
+    ])('%s', (_what, make) => {
+      expect(codec.parse(make())).toBeNull();
+    });
+
+    it('non-string input', () => {
+      for (const v of [undefined, null, 42, {}, ['a']]) expect(codec.parse(v as unknown as string)).toBeNull();
+    });
+  });
+
+  describe('the sealed successor', () => {
+    it('opens with the previous secret only', () => {
+      const previous = codec.create('user-1', sid);
+      const successor = codec.create('user-1', sid).token;
+      const sealed = sealSuccessor(previous.secret, successor);
+      expect(sealed.includes(Buffer.from(successor))).toBe(false);
+      expect(openSuccessor(previous.secret, sealed)).toBe(successor);
+      expect(openSuccessor(randomBytes(32), sealed)).toBeNull();
+      // The store keeps the hash of the previous secret: that is not the key either.
+      expect(openSuccessor(previous.secretHash, sealed)).toBeNull();
+    });
+
+    it('refuses tampered, truncated or empty ciphertexts', () => {
+      const secret = randomBytes(32);
+      const sealed = sealSuccessor(secret, 'the-successor-token');
+      for (const i of [0, 12, 28, sealed.length - 1]) {
+        const bad = Buffer.from(sealed);
+        bad[i] ^= 0x01;
+        expect(openSuccessor(secret, bad)).toBeNull();
+      }
+      expect(openSuccessor(secret, sealed.subarray(0, sealed.length - 1))).toBeNull();
+      expect(openSuccessor(secret, sealed.subarray(0, 28))).toBeNull();
+      expect(openSuccessor(secret, Buffer.alloc(0))).toBeNull();
+    });
+
+    it('uses a fresh nonce every time', () => {
+      const secret = randomBytes(32);
+      expect(sealSuccessor(secret, 'x').equals(sealSuccessor(secret, 'x'))).toBe(false);
+    });
+  });
+});

@@ -1,0 +1,163 @@
+import { ConfigError, loadConfig } from './app-config.schema';
+
+/** The variable a ConfigError names, or 'OK' when the config loads. */
+function refusal(env: Record<string, string | undefined>): string {
+  try {
+    loadConfig(env);
+    return 'OK';
+  } catch (e) {
+    if (e instanceof ConfigError) return e.variable;
+    throw e;
+  }
+}
+
+const PRODUCTION = {
+  NODE_ENV: 'production',
+  REDIS_URL: 'redis://redis.internal:6379',
+  DATABASE_URL: 'postgres://app@db.internal/app',
+};
+
+describe('loadConfig', () => {
+  it('has working defaults for development, with an empty environment', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      production: false,
+      port: 3000,
+      accessTokenTtl: 900,
+      refreshTokenTtl: 604800,
+      refreshStorageTtl: 604800,
+      refreshReuseGrace: 10,
+      cookie: { secure: true, sameSite: 'Lax', httpOnly: true },
+      compromiseAction: 'REVOKE_ALL',
+      redisUrl: null,
+      jwt: { algorithm: 'ES256', generateDevKeys: true },
+    });
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('never reads process.env when given an environment', () => {
+    const saved = process.env.PORT;
+    process.env.PORT = 'not-a-port';
+    try {
+      expect(loadConfig({}).port).toBe(3000);
+    } finally {
+      if (saved === undefined) delete process.env.PORT;
+      else process.env.PORT = saved;
+    }
+  });
+
+  it('reads the reference template\u2019s variables', () => {
+    const c = loadConfig({
+      PORT: '8080',
+      JWT_PRIVATE_KEY_PATH: '/keys/p.pem',
+      JWT_PUBLIC_KEY_PATH: '/keys/q.pem',
+      JWT_ALGORITHM: 'PS256',
+      ACCESS_TOKEN_TTL: '600',
+      REFRESH_TOKEN_TTL: '3600',
+      REFRESH_STORAGE_TTL: '86400',
+      REFRESH_REUSE_GRACE: '0',
+      AUTH_COOKIE_SECURE: 'false',
+      AUTH_COOKIE_SAME_SITE: 'strict',
+      AUTH_COOKIE_HTTP_ONLY: '1',
+      AUTH_RATE_LIMIT_WINDOW: '60',
+      AUTH_RATE_LIMIT_MAX: '5',
+      AUTH_DEVICE_BINDING: 'off',
+      AUTH_COMPROMISE_ACTION: 'REVOKE_SESSION',
+      REDIS_URL: 'rediss://cache:6380/2',
+      LOG_LEVEL: 'debug',
+      JWT_PREVIOUS_PUBLIC_KEY_PATHS: ' /keys/old1.pem, /keys/old2.pem ,',
+    });
+    expect(c).toMatchObject({
+      port: 8080,
+      jwt: { privateKeyPath: '/keys/p.pem', publicKeyPath: '/keys/q.pem', algorithm: 'PS256', previousPublicKeyPaths: ['/keys/old1.pem', '/keys/old2.pem'] },
+      accessTokenTtl: 600,
+      refreshTokenTtl: 3600,
+      refreshStorageTtl: 86400,
+      refreshReuseGrace: 0,
+      cookie: { secure: false, sameSite: 'Strict', httpOnly: true },
+      rateLimit: { windowSeconds: 60, max: 5 },
+      deviceBinding: 'off',
+      compromiseAction: 'REVOKE_SESSION',
+      redisUrl: 'rediss://cache:6380/2',
+      logLevel: 'debug',
+    });
+  });
+
+  it('treats blank values as unset', () => {
+    expect(loadConfig({ PORT: '  ', REDIS_URL: '' })).toMatchObject({ port: 3000, redisUrl: null });
+  });
+
+  describe('a bad value stops the boot and names its variable', () => {
+    it.each([
+      ['PORT', 'eighty'],
+      ['PORT', '70000'],
+      ['PORT', '-1'],
+      ['PORT', '80.5'],
+      ['JWT_ALGORITHM', 'HS256'],
+      ['JWT_ALGORITHM', 'none'],
+      ['JWT_ALGORITHM', 'es256'],
+      ['ACCESS_TOKEN_TTL', '0'],
+      ['ACCESS_TOKEN_TTL', '1e3'],
+      ['ACCESS_TOKEN_TTL', '86400'],
+      ['REFRESH_TOKEN_TTL', 'week'],
+      ['REFRESH_TOKEN_TTL', '10'],
+      ['REFRESH_STORAGE_TTL', '99999999999'],
+      ['REFRESH_REUSE_GRACE', '-5'],
+      ['REFRESH_REUSE_GRACE', '3600'],
+      ['AUTH_COOKIE_SECURE', 'yes'],
+      ['AUTH_COOKIE_HTTP_ONLY', 'TRUE!'],
+      ['AUTH_COOKIE_SAME_SITE', 'Sometimes'],
+      ['AUTH_RATE_LIMIT_WINDOW', '0'],
+      ['AUTH_RATE_LIMIT_MAX', 'many'],
+      ['AUTH_DEVICE_BINDING', 'ip'],
+      ['AUTH_COMPROMISE_ACTION', 'IGNORE'],
+      ['REDIS_URL', 'localhost:6379'],
+      ['REDIS_URL', 'http://cache:6379'],
+      ['DATABASE_URL', 'mysql://db/app'],
+      ['LOG_LEVEL', 'verbose'],
+      ['TRUST_PROXY', 'everyone'],
+      ['AUTH_REVOCATION_MAX_STALENESS', 'soon'],
+    ])('%s=%j', (variable, value) => {
+      expect(refusal({ [variable]: value })).toBe(variable);
+    });
+
+    it('does not echo a malformed URL (it may hold a password)', () => {
+      try {
+        loadConfig({ REDIS_URL: 'redis//:s3cret@cache' });
+        throw new Error('accepted');
+      } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        expect((e as ConfigError).variable).toBe('REDIS_URL');
+        expect((e as Error).message).not.toContain('s3cret');
+      }
+    });
+  });
+
+  it('REFRESH_STORAGE_TTL (absolute) below REFRESH_TOKEN_TTL (idle) is refused; equal is fine', () => {
+    expect(refusal({ REFRESH_TOKEN_TTL: '7200', REFRESH_STORAGE_TTL: '3600' })).toBe('REFRESH_STORAGE_TTL');
+    expect(refusal({ REFRESH_TOKEN_TTL: '3600', REFRESH_STORAGE_TTL: '3600' })).toBe('OK');
+    // Only the idle timeout given: the default absolute lifetime (7 days) is below it.
+    expect(refusal({ REFRESH_TOKEN_TTL: '1209600' })).toBe('REFRESH_STORAGE_TTL');
+  });
+
+  describe('production refuses insecure or single-process set-ups', () => {
+    it('loads a complete, secure production environment, without development keys', () => {
+      const c = loadConfig(PRODUCTION);
+      expect(c.production).toBe(true);
+      expect(c.jwt.generateDevKeys).toBe(false);
+    });
+
+    it.each<[string, Record<string, string | undefined>, string]>([
+      ['no REDIS_URL (in-memory stores)', { REDIS_URL: undefined }, 'REDIS_URL'],
+      ['no DATABASE_URL (embedded database)', { DATABASE_URL: undefined }, 'DATABASE_URL'],
+      ['AUTH_COOKIE_SECURE=false', { AUTH_COOKIE_SECURE: 'false' }, 'AUTH_COOKIE_SECURE'],
+      ['AUTH_COOKIE_HTTP_ONLY=false', { AUTH_COOKIE_HTTP_ONLY: '0' }, 'AUTH_COOKIE_HTTP_ONLY'],
+      ['AUTH_COOKIE_SAME_SITE=None', { AUTH_COOKIE_SAME_SITE: 'None' }, 'AUTH_COOKIE_SAME_SITE'],
+      ['AUTH_COOKIE_SAME_SITE=none', { AUTH_COOKIE_SAME_SITE: 'none' }, 'AUTH_COOKIE_SAME_SITE'],
+    ])('%s', (_what, change, variable) => {
+      expect(refusal({ ...PRODUCTION, ...change })).toBe(variable);
+      // The same settings are allowed in development.
+      expect(refusal({ ...PRODUCTION, ...change, NODE_ENV: 'development' })).toBe('OK');
+    });
+  });
+});

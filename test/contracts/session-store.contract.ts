@@ -1,0 +1,459 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { NewSession, RotateCommand, RotateResult, SessionKind, SessionStore, SessionView } from '../../src/auth/sessions/session.store';
+import { newSessionId } from '../../src/auth/tokens/session-id.codec';
+
+export interface SessionStoreFixture {
+  store: SessionStore;
+  cleanup(): Promise<void>;
+}
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+export const IDLE_MS = 30 * MINUTE;
+export const ABSOLUTE_MS = 24 * 60 * MINUTE;
+export const GRACE_MS = 10 * SECOND;
+
+/** A secret and its hash, as the service stores them (only the hash reaches the store). */
+export function secretPair(): { secret: Buffer; hash: Buffer } {
+  const secret = randomBytes(32);
+  return { secret, hash: createHash('sha256').update(secret).digest() };
+}
+
+/** A unique user per test: tests may share one store (and one Redis) without interfering. */
+export function freshUser(): string {
+  return `user-${randomUUID()}`;
+}
+
+export function newSession(
+  userId: string,
+  createdAt: number,
+  overrides: Partial<Omit<NewSession, 'userId' | 'createdAt'>> = {},
+): NewSession {
+  const { hash } = secretPair();
+  return {
+    userId,
+    sid: newSessionId(createdAt),
+    kind: 'api',
+    createdAt,
+    authTime: Math.floor(createdAt / 1000),
+    absoluteExpiresAt: createdAt + ABSOLUTE_MS,
+    idleTtlMs: IDLE_MS,
+    deviceLabel: 'Firefox on Linux',
+    bindingHash: 'bind-' + randomBytes(4).toString('hex'),
+    secretHash: hash,
+    ...overrides,
+  };
+}
+
+/** A rotate command for `s` presenting `presentedHash`, with a fresh successor. */
+export function rotateCmd(
+  s: { userId: string; sid: string },
+  presentedHash: Buffer,
+  now: number,
+  overrides: Partial<RotateCommand> = {},
+): RotateCommand {
+  return {
+    userId: s.userId,
+    sid: s.sid,
+    kind: 'api',
+    presentedHash,
+    genuine: true,
+    nextHash: secretPair().hash,
+    sealedSuccessor: randomBytes(80),
+    now,
+    idleTtlMs: IDLE_MS,
+    graceMs: GRACE_MS,
+    revokeAllOnReuse: false,
+    cutoffTtlMs: ABSOLUTE_MS,
+    ...overrides,
+  };
+}
+
+function viewOf(s: NewSession, lastUsedAt = s.createdAt): SessionView {
+  return {
+    userId: s.userId,
+    sid: s.sid,
+    kind: s.kind,
+    createdAt: s.createdAt,
+    lastUsedAt,
+    authTime: s.authTime,
+    absoluteExpiresAt: s.absoluteExpiresAt,
+    deviceLabel: s.deviceLabel,
+    bindingHash: s.bindingHash,
+  };
+}
+
+function kindOf(r: RotateResult): RotateResult['kind'] {
+  return r.kind;
+}
+
+/**
+ * The behaviour every SessionStore adapter must have. `factory` runs once per suite; tests use
+ * unique user ids, so they may share the store. Time is the `now` each call is given (real
+ * epoch milliseconds plus whatever a test adds), never the store's own clock.
+ */
+export function sessionStoreContract(name: string, factory: () => Promise<SessionStoreFixture>): void {
+  describe(`SessionStore contract: ${name}`, () => {
+    let fixture: SessionStoreFixture | undefined;
+    const store = (): SessionStore => {
+      if (!fixture) throw new Error('fixture not initialised (see the beforeAll error above)');
+      return fixture.store;
+    };
+    let t0: number;
+
+    beforeAll(async () => {
+      fixture = await factory();
+    }, 60_000);
+
+    afterAll(async () => {
+      await fixture?.cleanup();
+    }, 30_000);
+
+    beforeEach(() => {
+      t0 = Date.now();
+    });
+
+    describe('create, get, listByUser', () => {
+      it('returns what was created, with lastUsedAt = createdAt, to get and listByUser', async () => {
+        const u = freshUser();
+        const s = newSession(u, t0, { deviceLabel: 'Chrome on macOS ✓' });
+        await store().create(s);
+        expect(await store().get(u, s.sid, t0 + 1)).toEqual(viewOf(s));
+        expect(await store().listByUser(u, t0 + 1)).toEqual([viewOf(s)]);
+      });
+
+      it('keeps the kind of a browser session', async () => {
+        const u = freshUser();
+        const s = newSession(u, t0, { kind: 'browser' });
+        await store().create(s);
+        expect((await store().get(u, s.sid, t0))?.kind).toBe('browser');
+      });
+
+      it('lists a user\u2019s sessions newest first, and only theirs', async () => {
+        const u = freshUser();
+        const other = freshUser();
+        const a = newSession(u, t0);
+        const b = newSession(u, t0 + 2_000);
+        const c = newSession(u, t0 + 1_000);
+        for (const s of [a, b, c]) await store().create(s);
+        await store().create(newSession(other, t0 + 3_000));
+        const list = await store().listByUser(u, t0 + 5_000);
+        expect(list.map((s) => s.sid)).toEqual([b.sid, c.sid, a.sid]);
+        expect(list.every((s) => s.userId === u)).toBe(true);
+      });
+
+      it('answers null / [] for unknown users and sids, and for another user\u2019s sid', async () => {
+        const u = freshUser();
+        const s = newSession(u, t0);
+        await store().create(s);
+        expect(await store().get(u, newSessionId(t0), t0)).toBeNull();
+        expect(await store().get(freshUser(), s.sid, t0)).toBeNull();
+        expect(await store().listByUser(freshUser(), t0)).toEqual([]);
+      });
+    });
+
+    describe('rotate', () => {
+      it('rotates the current secret: "rotated", lastUsedAt = now, and only the new secret is current', async () => {
+        const u = freshUser();
+        const s = newSession(u, t0);
+        await store().create(s);
+        const cmd = rotateCmd(s, s.secretHash, t0 + 5_000);
+        const r = await store().rotate(cmd);
+        expect(r).toEqual({ kind: 'rotated', session: viewOf(s, t0 + 5_000) });
+        expect((await store().get(u, s.sid, t0 + 5_000))?.lastUsedAt).toBe(t0 + 5_000);
+        // The successor's hash is now current and rotates in turn.
+        expect(kindOf(await store().rotate(rotateCmd(s, cmd.nextHash, t0 + 6_000)))).toBe('rotated');
+      });
+
+      it('within the grace, the previous secret gets the exact sealed successor, and the session lives on', async () => {
+        const u = freshUser();
+        const s = newSession(u, t0);
+        await store().create(s);
+        const first = rotateCmd(s, s.secretHash, t0 + 1_000);
+        expect(kindOf(await store().rotate(first))).toBe('rotated');
+
+        for (const at of [t0 + 1_000, t0 + 1_000 + GRACE_MS]) {
+          const again = await store().rotate(rotateCmd(s, s.secretHash, at));
+          expect(again.kind).toBe('grace');
+          if (again.kind !== 'grace') return;
+          expect(Buffer.isBuffer(again.sealedSuccessor)).toBe(true);
+          expect(again.sealedSuccessor.equals(first.sealedSuccessor)).toBe(true);
+          expect(again.session).toEqual(viewOf(s, t0 + 1_000));
+        }
+        // A grace answer is not a rotation: the first request's successor is still the current one.
+        expect(kindOf(await store().rotate(rotateCmd(s, first.nextHash, t0 + 2_000)))).toBe('rotated');
+      });
+
+      it('after the grace, the previous secret is reuse: "reused", and the session is gone', async () => {
+        const u = freshUser();
+        const s = newSession(u, t0);
+        await store().create(s);
+        const first = rotateCmd(s, s.secretHash, t0 + 1_000);
+        await store().rotate(first);
+        const late = await store().rotate(rotateCmd(s, s.secretHash, t0 + 1_000 + GRACE_MS + 1));
+        expect(late).toEqual({ kind: 'reused', revokedAll: false });
+        expect(await store().get(u, s.sid, t0 + 2_000)).toBeNull();
+        expect(await store().listByUser(u, t0 + 2_000)).toEqual([]);
+        // The legitimate holder's successor is dead too.
+        expect(kindOf(await store().rotate(rotateCmd(s, first.nextHash, t0 + 2_000)))).toBe('invalid');
+      });
+
+      it('an older secret (two rotations back) is reuse even inside the grace', async () => {
+        const u = freshUser();
+        const s = newSession(u, t0);
+        await store().create(s);
+        const r1 = rotateCmd(s, s.secretHash, t0 + 1_000);
+        await store().rotate(r1);
+        const r2 = rotateCmd(s, r1.nextHash, t0 + 1_100);
+        expect(kindOf(await store().rotate(r2))).toBe('rotated');
+        expect(await store().rotate(rotateCmd(s, s.secretHash, t0 + 1_200))).toEqual({ kind: 'reused', revokedAll: false });
+        expect(await store().get(u, s.sid, t0 + 1_200)).toBeNull();
+      });
+
+      it('with grace 0 the previous secret is reuse at once', async () => {
+        const u = freshUser();
+        const s = newSession(u, t0);
+        await store().create(s);
+        await store().rotate(rotateCmd(s, s.secretHash, t0 + 1_000, { graceMs: 0 }));
+        expect(await store().rotate(rotateCmd(s, s.secretHash, t0 + 1_000, { graceMs: 0 }))).toEqual({
+          kind: 'reused',
+          revokedAll: false,
+        });
+        expect(await store().get(u, s.sid, t0 + 1_000)).toBeNull();
+      });
+
+      it('a wrong secret without our MAC (genuine=false) is "invalid" and does NOT revoke the session', async () => {
+        const u = freshUser();
+        const s = newSession(u, t0);
+        await store().create(s);
+        const wrong = await store().rotate(rotateCmd(s, secretPair().hash, t0 + 1_000, { genuine: false, revokeAllOnReuse: true }));
+        expect(wrong).toEqual({ kind: 'invalid' });
+        expect(await store().get(u, s.sid, t0 + 1_000)).toEqual(viewOf(s));
+        expect(kindOf(await store().rotate(rotateCmd(s, s.secretHash, t0 + 2_000)))).toBe('rotated');
+      });
+
+      it('a browser command on an api session (and vice versa) is "invalid" and changes nothing', async () => {
+        const u = freshUser();
+        const api = newSession(u, t0);
+        const browser = newSession(u, t0 + 1, { kind: 'browser' });
+        await store().create(api);
+        await store().create(browser);
+        const kinds: Array<[NewSession, SessionKind]> = [
+          [api, 'browser'],
+          [browser, 'api'],
+        ];
+        for (const [s, kind] of kinds) {
+          expect(await store().rotate(rotateCmd(s, s.secretHash, t0 + 1_000, { kind }))).toEqual({ kind: 'invalid' });
+          expect(await store().get(u, s.sid, t0 + 1_000)).toEqual(viewOf(s));
+        }
+        expect(kindOf(await store().rotate(rotateCmd(api, api.secretHash, t0 + 2_000)))).toBe('rotated');
+        expect(kindOf(await store().rotate(rotateCmd(browser, browser.secretHash, t0 + 2_000, { kind: 'browser' })))).toBe('rotated');
+      });
+
+      it('an unknown session is "invalid"', async () => {
+        const s = newSession(freshUser(), t0);
+        expect(await store().rotate(rotateCmd(s, s.secretHash, t0))).toEqual({ kind: 'invalid' });
+      });
+    });
+
+    describe('expiry', () => {
+      it('idle: alive until lastUsedAt + idle, "expired" from then on, and gone afterwards', async () => {
+        const u = freshUser();
+        const s = newSession(u, t0);
+        await store().create(s);
+        expect(await store().get(u, s.sid, t0 + IDLE_MS - 1)).not.toBeNull();
+        expect(await store().get(u, s.sid, t0 + IDLE_MS)).toBeNull();
+        expect(await store().rotate(rotateCmd(s, s.secretHash, t0 + IDLE_MS))).toEqual({ kind: 'expired' });
+        // Removed, not merely hidden: even an earlier `now` no longer finds it.
+        expect(await store().get(u, s.sid, t0)).toBeNull();
+        expect(await store().listByUser(u, t0)).toEqual([]);
+      });
+
+      it('idle: an expired session is not listed', async () => {
+        const u = freshUser();
+        const s = newSession(u, t0);
+        const fresh = newSession(u, t0 + IDLE_MS - 10);
+        await store().create(s);
+        await store().create(fresh);
+        expect((await store().listByUser(u, t0 + IDLE_MS)).map((v) => v.sid)).toEqual([fresh.sid]);
+      });
+
+      it('idle timeout slides with use', async () => {
+        const u = freshUser();
+        const s = newSession(u, t0);
+        await store().create(s);
+        const r1 = rotateCmd(s, s.secretHash, t0 + IDLE_MS - 1);
+        expect(kindOf(await store().rotate(r1))).toBe('rotated');
+        // Past the first idle deadline, but within idle of the last use.
+        expect(await store().get(u, s.sid, t0 + IDLE_MS + 1_000)).not.toBeNull();
+        expect(kindOf(await store().rotate(rotateCmd(s, r1.nextHash, t0 + 2 * IDLE_MS - 2)))).toBe('rotated');
+      });
+
+      it('absolute: "expired" at absoluteExpiresAt however recently it was used', async () => {
+        const u = freshUser();
+        const abs = t0 + 3 * MINUTE;
+        const s = newSession(u, t0, { absoluteExpiresAt: abs, idleTtlMs: 2 * MINUTE });
+        await store().create(s);
+        // Used 80 s before the end: its idle deadline (lastUsed + 2 min) lies beyond the absolute one.
+        const r1 = rotateCmd(s, s.secretHash, abs - 80_000, { idleTtlMs: 2 * MINUTE });
+        expect(kindOf(await store().rotate(r1))).toBe('rotated');
+        expect(await store().get(u, s.sid, abs - 1)).not.toBeNull();
+        expect(await store().get(u, s.sid, abs)).toBeNull();
+        expect(await store().rotate(rotateCmd(s, r1.nextHash, abs, { idleTtlMs: 2 * MINUTE }))).toEqual({ kind: 'expired' });
+        expect(await store().get(u, s.sid, abs - 1)).toBeNull();
+      });
+    });
+
+    describe('reuse with revokeAllOnReuse', () => {
+      it('kills every session of the user created before the reuse, and only theirs', async () => {
+        const u = freshUser();
+        const other = freshUser();
+        const victim = newSession(u, t0);
+        const sibling1 = newSession(u, t0 + 10);
+        const sibling2 = newSession(u, t0 + 20, { kind: 'browser' });
+        const stranger = newSession(other, t0);
+        for (const s of [victim, sibling1, sibling2, stranger]) await store().create(s);
+
+        const r1 = rotateCmd(victim, victim.secretHash, t0 + 1_000);
+        await store().rotate(r1);
+        const reuseAt = t0 + 1_000 + GRACE_MS + 1;
+        const reuse = await store().rotate(rotateCmd(victim, victim.secretHash, reuseAt, { revokeAllOnReuse: true }));
+        expect(reuse).toEqual({ kind: 'reused', revokedAll: true });
+
+        for (const s of [victim, sibling1, sibling2]) expect(await store().get(u, s.sid, reuseAt)).toBeNull();
+        expect(await store().listByUser(u, reuseAt)).toEqual([]);
+        expect(await store().rotate(rotateCmd(sibling1, sibling1.secretHash, reuseAt))).toEqual({ kind: 'invalid' });
+        expect(await store().rotate(rotateCmd(sibling2, sibling2.secretHash, reuseAt, { kind: 'browser' }))).toEqual({ kind: 'invalid' });
+
+        expect(await store().get(other, stranger.sid, reuseAt)).toEqual(viewOf(stranger));
+        expect(kindOf(await store().rotate(rotateCmd(stranger, stranger.secretHash, reuseAt)))).toBe('rotated');
+
+        // A login after the cut-off is a new, healthy session.
+        const later = newSession(u, reuseAt + 1);
+        await store().create(later);
+        expect(await store().listByUser(u, reuseAt + 2)).toEqual([viewOf(later)]);
+        expect(kindOf(await store().rotate(rotateCmd(later, later.secretHash, reuseAt + 3)))).toBe('rotated');
+      });
+    });
+
+    describe('revoke and revokeAll', () => {
+      it('revoke removes one session, true the first time and false the second', async () => {
+        const u = freshUser();
+        const a = newSession(u, t0);
+        const b = newSession(u, t0 + 1);
+        await store().create(a);
+        await store().create(b);
+        expect(await store().revoke(u, a.sid)).toBe(true);
+        expect(await store().get(u, a.sid, t0 + 2)).toBeNull();
+        expect((await store().listByUser(u, t0 + 2)).map((s) => s.sid)).toEqual([b.sid]);
+        expect(await store().rotate(rotateCmd(a, a.secretHash, t0 + 2))).toEqual({ kind: 'invalid' });
+        expect(await store().revoke(u, a.sid)).toBe(false);
+        expect(await store().revoke(u, newSessionId(t0))).toBe(false);
+        expect(kindOf(await store().rotate(rotateCmd(b, b.secretHash, t0 + 3)))).toBe('rotated');
+      });
+
+      it('revoke of another user\u2019s sid is false and leaves it alone', async () => {
+        const u = freshUser();
+        const s = newSession(u, t0);
+        await store().create(s);
+        expect(await store().revoke(freshUser(), s.sid)).toBe(false);
+        expect(await store().get(u, s.sid, t0)).not.toBeNull();
+      });
+
+      it('revokeAll(cutoff) kills the sessions created before the cut-off; a later one lives', async () => {
+        const u = freshUser();
+        const other = freshUser();
+        const old1 = newSession(u, t0);
+        const old2 = newSession(u, t0 + 100);
+        const stranger = newSession(other, t0);
+        for (const s of [old1, old2, stranger]) await store().create(s);
+
+        const cutoff = t0 + 1_000;
+        await store().revokeAll(u, cutoff, ABSOLUTE_MS);
+        for (const s of [old1, old2]) {
+          expect(await store().get(u, s.sid, cutoff)).toBeNull();
+          expect(await store().rotate(rotateCmd(s, s.secretHash, cutoff))).toEqual({ kind: 'invalid' });
+        }
+        expect(await store().listByUser(u, cutoff)).toEqual([]);
+        expect(await store().get(other, stranger.sid, cutoff)).not.toBeNull();
+
+        const later = newSession(u, cutoff + 1);
+        await store().create(later);
+        expect(await store().get(u, later.sid, cutoff + 2)).toEqual(viewOf(later));
+        expect(await store().listByUser(u, cutoff + 2)).toEqual([viewOf(later)]);
+        expect(kindOf(await store().rotate(rotateCmd(later, later.secretHash, cutoff + 3)))).toBe('rotated');
+      });
+
+      it('revoke of a session already killed by revokeAll is false (no live session was removed)', async () => {
+        const u = freshUser();
+        const s = newSession(u, t0);
+        await store().create(s);
+        await store().revokeAll(u, t0 + 1, ABSOLUTE_MS);
+        expect(await store().revoke(u, s.sid)).toBe(false);
+      });
+
+      it('an earlier cut-off never weakens a later one', async () => {
+        const u = freshUser();
+        const s = newSession(u, t0 + 500);
+        await store().create(s);
+        await store().revokeAll(u, t0 + 1_000, ABSOLUTE_MS);
+        await store().revokeAll(u, t0, ABSOLUTE_MS);
+        expect(await store().get(u, s.sid, t0 + 1_000)).toBeNull();
+      });
+    });
+
+    describe('concurrency (invariant 1)', () => {
+      const N = 50;
+
+      it(`of ${N} concurrent rotations with one secret, exactly one rotates; the others get its successor`, async () => {
+        const u = freshUser();
+        const s = newSession(u, t0);
+        await store().create(s);
+        const cmds = Array.from({ length: N }, () => rotateCmd(s, s.secretHash, t0 + 1_000));
+        const results = await Promise.all(cmds.map((c) => store().rotate(c)));
+
+        const winners = results.flatMap((r, i) => (r.kind === 'rotated' ? [i] : []));
+        expect(winners).toHaveLength(1);
+        const winner = cmds[winners[0]];
+        const others = results.filter((r) => r.kind !== 'rotated');
+        expect(others.map(kindOf)).toEqual(Array(N - 1).fill('grace'));
+        for (const r of others) {
+          if (r.kind === 'grace') expect(r.sealedSuccessor.equals(winner.sealedSuccessor)).toBe(true);
+        }
+
+        // Exactly one lineage continues: the losers' successors were never recorded.
+        for (const [i, c] of cmds.entries()) {
+          if (i === winners[0]) continue;
+          expect(await store().rotate(rotateCmd(s, c.nextHash, t0 + 2_000, { genuine: false }))).toEqual({ kind: 'invalid' });
+        }
+        expect(kindOf(await store().rotate(rotateCmd(s, winner.nextHash, t0 + 2_000)))).toBe('rotated');
+      });
+
+      it(`with grace 0, of ${N} concurrent rotations exactly one rotates, the next is reuse, the rest find no session`, async () => {
+        const u = freshUser();
+        const s = newSession(u, t0);
+        await store().create(s);
+        const cmds = Array.from({ length: N }, () => rotateCmd(s, s.secretHash, t0 + 1_000, { graceMs: 0 }));
+        const results = await Promise.all(cmds.map((c) => store().rotate(c)));
+        const kinds = results.map(kindOf);
+        expect(kinds.filter((k) => k === 'rotated')).toHaveLength(1);
+        // The first loser presents the now-previous secret with no grace: theft, the session is revoked;
+        // every later one then finds no session at all. No loser ever gets a token.
+        expect(kinds.filter((k) => k === 'reused')).toHaveLength(1);
+        expect(kinds.filter((k) => k === 'invalid')).toHaveLength(N - 2);
+        const winner = cmds[kinds.indexOf('rotated')];
+        expect(await store().get(u, s.sid, t0 + 1_000)).toBeNull();
+        expect(await store().rotate(rotateCmd(s, winner.nextHash, t0 + 2_000))).toEqual({ kind: 'invalid' });
+      });
+
+      it('concurrent rotations of different sessions of one user do not interfere', async () => {
+        const u = freshUser();
+        const sessions = Array.from({ length: 20 }, (_, i) => newSession(u, t0 + i));
+        await Promise.all(sessions.map((s) => store().create(s)));
+        const results = await Promise.all(sessions.map((s) => store().rotate(rotateCmd(s, s.secretHash, t0 + 1_000))));
+        expect(results.map(kindOf)).toEqual(Array(20).fill('rotated'));
+        expect(await store().listByUser(u, t0 + 1_000)).toHaveLength(20);
+      });
+    });
+  });
+}

@@ -1,0 +1,126 @@
+import type Redis from 'ioredis';
+import { createRedisConnection } from '../../src/auth/redis/redis-connection.factory';
+import { MemoryRevocationStore } from '../../src/auth/revocation/revocation-store.memory';
+import { RedisRevocationStore } from '../../src/auth/revocation/revocation-store.redis';
+import { newSessionId } from '../../src/auth/tokens/session-id.codec';
+import { eventually, RecordingListener, revocationStoreContract } from '../contracts/revocation-store.contract';
+import { startRedis, type RedisHarness } from '../support/redis-server';
+
+revocationStoreContract('MemoryRevocationStore', async () => {
+  const store = new MemoryRevocationStore();
+  return { a: store, b: store, cleanup: async () => undefined };
+});
+
+/** Connections made for one suite, so that its clean-up closes every one of them. */
+class Connections {
+  private readonly all = new Set<Redis>();
+  constructor(private readonly url: string) {}
+  open(name: string): Redis {
+    const c = createRedisConnection(this.url, name);
+    this.all.add(c);
+    return c;
+  }
+  closeAll(): void {
+    // Not twice: a second disconnect() arms a 2 s timer on the already closed socket (ioredis 5).
+    for (const c of this.all) if (c.status !== 'end') c.disconnect();
+    this.all.clear();
+  }
+}
+
+/** Two instances: each its own command connection and its own subscriber connections. */
+async function twoInstances(redis: RedisHarness, conns: Connections): Promise<{ a: RedisRevocationStore; b: RedisRevocationStore }> {
+  const cmdA = conns.open('revocations-a');
+  const cmdB = conns.open('revocations-b');
+  await Promise.all([cmdA.connect(), cmdB.connect()]);
+  return {
+    a: new RedisRevocationStore(cmdA, () => conns.open('revocations-a-sub')),
+    b: new RedisRevocationStore(cmdB, () => conns.open('revocations-b-sub')),
+  };
+}
+
+revocationStoreContract('RedisRevocationStore (two instances, private redis-server)', async () => {
+  const redis = await startRedis();
+  const conns = new Connections(redis.url);
+  try {
+    const { a, b } = await twoInstances(redis, conns);
+    return {
+      a,
+      b,
+      async cleanup() {
+        conns.closeAll();
+        await redis.stop();
+      },
+    };
+  } catch (err) {
+    conns.closeAll();
+    await redis.stop();
+    throw err;
+  }
+});
+
+describe('RedisRevocationStore: what only a real Redis shows', () => {
+  let redis: RedisHarness;
+  let conns: Connections;
+  let a: RedisRevocationStore;
+  let b: RedisRevocationStore;
+  let inspect: Redis;
+  const unsubscribes: Array<() => Promise<void>> = [];
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    conns = new Connections(redis.url);
+    ({ a, b } = await twoInstances(redis, conns));
+    inspect = conns.open('inspect');
+    await inspect.connect();
+  });
+
+  afterEach(async () => {
+    while (unsubscribes.length) await unsubscribes.pop()!();
+  });
+
+  afterAll(async () => {
+    conns?.closeAll();
+    await redis?.stop();
+  });
+
+  it('invariant 6: the list key has a TTL that covers its longest entry and no more', async () => {
+    await redis.flushAll();
+    const now = Date.now();
+    await a.add({ kind: 'session', sid: newSessionId(now), expiresAt: now + 60_000 }, now);
+    await a.add({ kind: 'user', userId: 'u1', cutoff: now, expiresAt: now + 120_000 }, now);
+    await a.add({ kind: 'session', sid: newSessionId(now), expiresAt: now + 30_000 }, now);
+    const keys = await inspect.keys('*'); // test-only inspection
+    expect(keys).toHaveLength(1);
+    const pttl = await inspect.pttl(keys[0]);
+    expect(pttl).toBeGreaterThan(110_000);
+    expect(pttl).toBeLessThanOrEqual(120_000);
+  });
+
+  it('add and snapshot fail with STORE_UNAVAILABLE while Redis is down; the subscriber reports the loss and the return', async () => {
+    const listener = new RecordingListener();
+    unsubscribes.push(await b.subscribe(listener));
+    await eventually(() => listener.connected === 1, 5_000, 'onConnected');
+
+    await redis.stop();
+    try {
+      await eventually(() => listener.disconnected > 0, 5_000, 'onDisconnected');
+      const now = Date.now();
+      await expect(a.add({ kind: 'session', sid: newSessionId(now), expiresAt: now + 60_000 }, now)).rejects.toMatchObject({
+        name: 'AuthError',
+        code: 'STORE_UNAVAILABLE',
+      });
+      await expect(a.snapshot(now)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      await expect(a.ping()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    } finally {
+      await redis.start();
+    }
+
+    // ioredis reconnects by itself (capped back-off): onConnected again, and the channel is live again.
+    await eventually(() => listener.connected === 2, 10_000, 'onConnected after the restart');
+    await eventually(() => a.ping().then(() => true, () => false), 10_000, 'the command connection');
+    const now = Date.now();
+    const sid = newSessionId(now);
+    await a.add({ kind: 'session', sid, expiresAt: now + 60_000 }, now);
+    await eventually(() => listener.entries.some((e) => e.kind === 'session' && e.sid === sid), 2_000, 'the entry after the restart');
+  });
+});

@@ -1,0 +1,156 @@
+import type Redis from 'ioredis';
+import { createRedisConnection } from '../../src/auth/redis/redis-connection.factory';
+import { MemorySessionStore } from '../../src/auth/sessions/session-store.memory';
+import { RedisSessionStore } from '../../src/auth/sessions/session-store.redis';
+import type { SessionStore } from '../../src/auth/sessions/session.store';
+import { ABSOLUTE_MS, GRACE_MS, freshUser, newSession, rotateCmd, sessionStoreContract } from '../contracts/session-store.contract';
+import { startRedis, type RedisHarness } from '../support/redis-server';
+
+sessionStoreContract('MemorySessionStore', async () => ({
+  store: new MemorySessionStore(),
+  cleanup: async () => undefined,
+}));
+
+sessionStoreContract('RedisSessionStore (private redis-server)', async () => {
+  const redis = await startRedis();
+  const client = createRedisConnection(redis.url, 'session-store-contract');
+  try {
+    await client.connect();
+  } catch (err) {
+    client.disconnect();
+    await redis.stop();
+    throw err;
+  }
+  return {
+    store: new RedisSessionStore(client),
+    async cleanup() {
+      await client.quit().catch(() => client.disconnect());
+      await redis.stop();
+    },
+  };
+});
+
+/** The hash tag Redis Cluster hashes: the content of the first {...} with at least one character. */
+function hashTag(key: string): string | null {
+  const open = key.indexOf('{');
+  if (open < 0) return null;
+  const close = key.indexOf('}', open + 1);
+  return close > open + 1 ? key.slice(open + 1, close) : null;
+}
+
+describe('RedisSessionStore: what only a real Redis shows', () => {
+  let redis: RedisHarness;
+  let client: Redis;
+  let store: SessionStore;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    client = createRedisConnection(redis.url, 'session-store-invariants');
+    await client.connect();
+    store = new RedisSessionStore(client);
+  });
+
+  afterAll(async () => {
+    await client?.quit().catch(() => client.disconnect());
+    await redis?.stop();
+  });
+
+  beforeEach(async () => {
+    await redis.flushAll();
+  });
+
+  /** Every store operation that writes: sessions, rotation (successor), reuse (cut-off), revoke, revoke-all. */
+  async function exerciseEveryWrite(users: string[], t0: number): Promise<void> {
+    for (const u of users) {
+      const a = newSession(u, t0);
+      const b = newSession(u, t0 + 1, { kind: 'browser', idleTtlMs: 60_000 });
+      const c = newSession(u, t0 + 2, { absoluteExpiresAt: t0 + 2 + 5 * 60_000 });
+      const d = newSession(u, t0 + 3);
+      for (const s of [a, b, c, d]) await store.create(s);
+      const r1 = rotateCmd(a, a.secretHash, t0 + 1_000);
+      await store.rotate(r1); // writes the successor key
+      await store.rotate(rotateCmd(b, b.secretHash, t0 + 1_000, { kind: 'browser', graceMs: 0 }));
+      await store.rotate(rotateCmd(c, c.secretHash, t0 + 1_000, { idleTtlMs: 10 * 60_000 })); // idle beyond absolute
+      await store.revoke(u, d.sid);
+      await store.listByUser(u, t0 + 1_000);
+      await store.get(u, a.sid, t0 + 1_000);
+    }
+    // Reuse with revoke-all for the first user (writes the cut-off), revoke-all for the second.
+    const victim = newSession(users[0], t0 + 4);
+    await store.create(victim);
+    await store.rotate(rotateCmd(victim, victim.secretHash, t0 + 2_000));
+    await store.rotate(rotateCmd(victim, victim.secretHash, t0 + 2_000 + GRACE_MS + 1, { revokeAllOnReuse: true }));
+    if (users[1]) await store.revokeAll(users[1], t0 + 3_000, ABSOLUTE_MS);
+    // A session after the cut-off: the index is recreated.
+    await store.create(newSession(users[0], t0 + 4_000));
+  }
+
+  it('invariant 6: every key written has a TTL > 0 and no longer than the absolute session lifetime', async () => {
+    const users = [freshUser(), freshUser()];
+    await exerciseEveryWrite(users, Date.now());
+    const keys = await client.keys('*'); // test-only inspection; the store itself never uses KEYS
+    expect(keys.length).toBeGreaterThan(0);
+    // The kinds of key the store writes were all exercised.
+    expect(new Set(keys.map((k) => /:(s|g|idx|cut)(:|$)/.exec(k)?.[1]))).toEqual(new Set(['s', 'g', 'idx', 'cut']));
+    for (const key of keys) {
+      const pttl = await client.pttl(key);
+      expect({ key, ok: pttl > 0 && pttl <= ABSOLUTE_MS }).toEqual({ key, ok: true });
+    }
+  });
+
+  it('invariant 5: all keys of one user share the hash tag {userId}', async () => {
+    const users = [freshUser(), freshUser()];
+    await exerciseEveryWrite(users, Date.now());
+    const keys = await client.keys('*');
+    for (const key of keys) expect(users).toContain(hashTag(key));
+    for (const u of users) expect(keys.filter((k) => hashTag(k) === u).length).toBeGreaterThan(1);
+  });
+
+  it('invariant 5: no KEYS or SCAN on any store operation', async () => {
+    await client.config('RESETSTAT');
+    await exerciseEveryWrite([freshUser(), freshUser()], Date.now());
+    const stats = await client.info('commandstats');
+    expect(stats).toMatch(/cmdstat_(evalsha|eval):/); // the statistics do record the store's commands
+    expect(stats).not.toMatch(/cmdstat_(keys|scan):/);
+  });
+
+  it('a session key expires with the idle timeout, and a successor key with the grace', async () => {
+    const t0 = Date.now();
+    const u = freshUser();
+    const s = newSession(u, t0, { idleTtlMs: 60_000 });
+    await store.create(s);
+    const [sKey] = await client.keys(`*{${u}}:s:*`);
+    const sTtl = await client.pttl(sKey);
+    expect(sTtl).toBeGreaterThan(50_000);
+    expect(sTtl).toBeLessThanOrEqual(60_000);
+    await store.rotate(rotateCmd(s, s.secretHash, t0 + 10, { idleTtlMs: 60_000 }));
+    const [gKey] = await client.keys(`*{${u}}:g:*`);
+    const gTtl = await client.pttl(gKey);
+    expect(gTtl).toBeGreaterThan(0);
+    expect(gTtl).toBeLessThanOrEqual(GRACE_MS);
+  });
+
+  it('a stopped Redis surfaces as AuthError STORE_UNAVAILABLE, and the store works again after a restart', async () => {
+    const u = freshUser();
+    await redis.stop();
+    try {
+      const s = newSession(u, Date.now());
+      await expect(store.create(s)).rejects.toMatchObject({ name: 'AuthError', code: 'STORE_UNAVAILABLE' });
+      await expect(store.rotate(rotateCmd(s, s.secretHash, Date.now()))).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      await expect(store.get(u, s.sid, Date.now())).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      await expect(store.listByUser(u, Date.now())).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      await expect(store.revoke(u, s.sid)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      await expect(store.revokeAll(u, Date.now(), ABSOLUTE_MS)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      await expect(store.ping()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    } finally {
+      await redis.start();
+    }
+    // ioredis reconnects in the background (capped back-off); the scripts are reloaded after NOSCRIPT.
+    const deadline = Date.now() + 10_000;
+    while (client.status !== 'ready' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    const t0 = Date.now();
+    const s = newSession(u, t0);
+    await store.create(s);
+    expect((await store.rotate(rotateCmd(s, s.secretHash, t0 + 1))).kind).toBe('rotated');
+  });
+});
