@@ -99,6 +99,8 @@ describe('loadConfig', () => {
       ['ACCESS_TOKEN_TTL', '0'],
       ['ACCESS_TOKEN_TTL', '1e3'],
       ['ACCESS_TOKEN_TTL', '86400'],
+      ['ACCESS_TOKEN_TTL', '299'],
+      ['ACCESS_TOKEN_TTL', '901'],
       ['REFRESH_TOKEN_TTL', 'week'],
       ['REFRESH_TOKEN_TTL', '10'],
       ['REFRESH_STORAGE_TTL', '99999999999'],

@@ -135,7 +135,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       audience: raw(env, 'JWT_AUDIENCE') ?? 'api',
       generateDevKeys: !production,
     },
-    accessTokenTtl: int(env, 'ACCESS_TOKEN_TTL', 900, 60, 3600),
+    // DESIGN: access tokens live 5–15 minutes; revocation entries are sized by this bound.
+    accessTokenTtl: int(env, 'ACCESS_TOKEN_TTL', 900, 300, 900),
     refreshTokenTtl,
     refreshStorageTtl,
     refreshReuseGrace: int(env, 'REFRESH_REUSE_GRACE', 10, 0, 120),
