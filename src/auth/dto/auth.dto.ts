@@ -1,7 +1,25 @@
-import { IsIn, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsIn, IsOptional, IsString, MaxLength, MinLength, ValidateBy } from 'class-validator';
+
+/**
+ * The address shape the credentials port accepts at registration (it throws on anything else,
+ * expecting the caller to have validated): trimmed and lower-cased, no whitespace, control or
+ * format characters, one @, a local part of 1-64 characters, a domain of two or more non-empty
+ * labels.
+ */
+function isEmailAddress(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  const email = value.trim().toLowerCase();
+  if (email.length === 0 || email.length > 254 || /[\s\p{Cc}\p{Cf}]/u.test(email)) return false;
+  const parts = email.split('@');
+  if (parts.length !== 2 || parts[0].length === 0 || parts[0].length > 64) return false;
+  const labels = parts[1].split('.');
+  return labels.length >= 2 && labels.every((l) => l.length > 0);
+}
+const IsEmailAddress = (): PropertyDecorator =>
+  ValidateBy({ name: 'isEmailAddress', validator: { validate: isEmailAddress, defaultMessage: () => 'email must be an email address' } });
 
 export class RegisterDto {
-  @IsString() @MinLength(3) @MaxLength(254) email!: string;
+  @IsString() @MinLength(3) @MaxLength(254) @IsEmailAddress() email!: string;
   // The policy itself (length, common passwords) lives in the credentials port; this only bounds work.
   @IsString() @MaxLength(1024) password!: string;
 }

@@ -1,0 +1,155 @@
+import request from 'supertest';
+
+// PGlite's CommonJS build loads node builtins with a dynamic import(), which code evaluated in
+// Jest's module sandbox may not do unless node runs with --experimental-vm-modules. Load it with
+// node's own require (Jest's `module.createRequire` would lead back into the sandbox): src's
+// createPgliteClient still imports '@electric-sql/pglite' and gets this copy.
+jest.mock('@electric-sql/pglite', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { runInThisContext } = require('node:vm') as typeof import('node:vm');
+  const realProcess = runInThisContext('process') as NodeJS.Process & { getBuiltinModule(id: string): unknown };
+  const { createRequire } = realProcess.getBuiltinModule('node:module') as typeof import('node:module');
+  return createRequire(__filename)('@electric-sql/pglite') as unknown;
+});
+import { FakeClock } from '../support/fake-clock';
+import {
+  bearer,
+  createTestApp,
+  expectProblem,
+  login,
+  PASSWORD,
+  refreshCookieOf,
+  refreshViaBody,
+  register,
+  registerAndLogin,
+  REFRESH_COOKIE,
+  uniqueEmail,
+  type TestApp,
+} from '../support/test-app';
+
+/**
+ * The embedded default (`npm start` on a machine without Redis or PostgreSQL): no REDIS_URL, no
+ * DATABASE_URL, so in-memory session/revocation stores and an in-memory PGlite user database.
+ * The same HTTP contract holds.
+ */
+describe('embedded mode (in-memory stores + PGlite)', () => {
+  const clock = new FakeClock();
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ redis: false, database: 'embedded', clock, env: { REFRESH_TOKEN_TTL: '600', REFRESH_STORAGE_TTL: '3600' } });
+  }, 60_000);
+  afterAll(() => t?.close());
+
+  const me = (token: string) => request(t.http).get('/auth/me').set('Authorization', bearer(token));
+
+  it('really runs without Redis and PostgreSQL, and reports ready', async () => {
+    expect(t.config.redisUrl).toBeNull();
+    expect(t.config.databaseUrl).toBeNull();
+    expect(t.config.embeddedDataDir).toBe(':memory:');
+    const ready = await request(t.http).get('/health/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body.checks).toEqual({ sessionStore: 'up', revocationStore: 'up', revocationFeed: 'up' });
+  });
+
+  it('register → login (cookie) → me → refresh (cookie) → logout', async () => {
+    const email = uniqueEmail('embedded');
+    const reg = await request(t.http).post('/auth/register').send({ email, password: PASSWORD });
+    expect(reg.status).toBe(201);
+    expect(reg.body).toEqual({ id: expect.any(String), email });
+    expectProblem(await request(t.http).post('/auth/register').send({ email, password: PASSWORD }), 409, 'EMAIL_TAKEN');
+
+    const loginRes = await request(t.http).post('/auth/login').send({ email, password: PASSWORD });
+    expect(loginRes.status).toBe(200);
+    expect(loginRes.body).toEqual({ accessToken: expect.any(String), tokenType: 'Bearer', expiresIn: 900 });
+    const c1 = refreshCookieOf(loginRes)!;
+    expect(c1.attributes).toEqual(expect.objectContaining({ httponly: '', secure: '', samesite: 'Lax', path: '/auth' }));
+
+    const who = await me(loginRes.body.accessToken);
+    expect(who.status).toBe(200);
+    expect(who.body).toEqual({ sub: reg.body.id, sid: expect.any(String) });
+
+    const refreshed = await request(t.http).post('/auth/refresh').set('Cookie', `${REFRESH_COOKIE}=${c1.value}`);
+    expect(refreshed.status).toBe(200);
+    const c2 = refreshCookieOf(refreshed)!;
+    expect(c2.value).not.toBe(c1.value);
+
+    const out = await request(t.http)
+      .post('/auth/logout')
+      .set('Authorization', bearer(refreshed.body.accessToken))
+      .set('Cookie', `${REFRESH_COOKIE}=${c2.value}`);
+    expect(out.status).toBe(204);
+    expect(refreshCookieOf(out)?.value).toBe('');
+    expectProblem(await me(refreshed.body.accessToken), 401, 'SESSION_REVOKED');
+    expectProblem(await request(t.http).post('/auth/refresh').set('Cookie', `${REFRESH_COOKIE}=${c2.value}`), 401, 'REFRESH_TOKEN_INVALID');
+  });
+
+  it('wrong password and unknown email are the same 401 INVALID_CREDENTIALS', async () => {
+    const { email } = await register(t.http, uniqueEmail('embedded-cred'));
+    const wrong = await request(t.http).post('/auth/login').send({ email, password: 'wrong password entirely' });
+    const unknown = await request(t.http).post('/auth/login').send({ email: uniqueEmail('nobody'), password: PASSWORD });
+    expectProblem(wrong, 401, 'INVALID_CREDENTIALS');
+    expect(wrong.text).toBe(unknown.text);
+  });
+
+  it('body delivery, the grace successor, and reuse detection (REVOKE_ALL) behave as with Redis', async () => {
+    const s = await registerAndLogin(t.http, { tag: 'embedded-reuse' });
+    const other = await login(t.http, s.email);
+    const r1 = await refreshViaBody(t.http, s.refreshToken);
+    expect(r1.status).toBe(200);
+    const again = await refreshViaBody(t.http, s.refreshToken);
+    expect(again.status).toBe(200);
+    expect(again.body.refreshToken).toBe(r1.body.refreshToken);
+
+    clock.advanceSeconds(t.config.refreshReuseGrace + 1);
+    expectProblem(await refreshViaBody(t.http, s.refreshToken), 401, 'REFRESH_TOKEN_REUSED');
+    expectProblem(await me(r1.body.accessToken), 401, 'SESSION_REVOKED');
+    expectProblem(await me(other.accessToken), 401, 'SESSION_REVOKED');
+    expectProblem(await refreshViaBody(t.http, r1.body.refreshToken), 401, 'REFRESH_TOKEN_INVALID');
+    expectProblem(await refreshViaBody(t.http, other.refreshToken), 401, 'REFRESH_TOKEN_INVALID');
+    // A new login after the revoke-all works.
+    const fresh = await login(t.http, s.email);
+    expect((await me(fresh.accessToken)).status).toBe(200);
+  });
+
+  it('50 parallel refreshes of one token: one successor', async () => {
+    const s = await registerAndLogin(t.http, { tag: 'embedded-race' });
+    const responses = await Promise.all(Array.from({ length: 50 }, () => refreshViaBody(t.http, s.refreshToken)));
+    expect(responses.map((r) => r.status)).toEqual(Array(50).fill(200));
+    expect(new Set(responses.map((r) => r.body.refreshToken)).size).toBe(1);
+    expect((await refreshViaBody(t.http, responses[0].body.refreshToken)).status).toBe(200);
+  });
+
+  it('idle expiry, sessions list, revoking one session and logout-all', async () => {
+    const s = await registerAndLogin(t.http, { tag: 'embedded-sessions', userAgent: 'curl/8.5.0' });
+    const idle = await login(t.http, s.email);
+    const third = await login(t.http, s.email);
+
+    const list = await request(t.http).get('/auth/sessions').set('Authorization', bearer(s.accessToken));
+    expect(list.status).toBe(200);
+    expect(list.body.sessions).toHaveLength(3);
+    expect(list.body.sessions.find((x: { id: string }) => x.id === s.sid)).toEqual(
+      expect.objectContaining({ deviceLabel: 'curl', current: true }),
+    );
+
+    expect((await request(t.http).delete(`/auth/sessions/${third.sid}`).set('Authorization', bearer(s.accessToken))).status).toBe(204);
+    expectProblem(await me(third.accessToken), 401, 'SESSION_REVOKED');
+
+    clock.advanceSeconds(300);
+    const kept = await refreshViaBody(t.http, s.refreshToken);
+    expect(kept.status).toBe(200);
+    clock.advanceSeconds(301);
+    expectProblem(await refreshViaBody(t.http, idle.refreshToken), 401, 'SESSION_EXPIRED');
+
+    expect((await request(t.http).post('/auth/logout-all').set('Authorization', bearer(kept.body.accessToken))).status).toBe(204);
+    expectProblem(await me(kept.body.accessToken), 401, 'SESSION_REVOKED');
+    expectProblem(await refreshViaBody(t.http, kept.body.refreshToken), 401, 'REFRESH_TOKEN_INVALID');
+  });
+
+  it('errors keep their shape: validation, malformed JSON, unknown route, missing token', async () => {
+    expectProblem(await request(t.http).post('/auth/login').send({ email: 1 }), 400, 'VALIDATION_FAILED');
+    expectProblem(await request(t.http).post('/auth/login').set('Content-Type', 'application/json').send('{'), 400, 'MALFORMED_JSON');
+    expectProblem(await request(t.http).get('/nope'), 404, 'NOT_FOUND');
+    expectProblem(await request(t.http).get('/notes'), 401, 'ACCESS_TOKEN_MISSING');
+  });
+});
