@@ -5,3 +5,4 @@ export type { User, UserWithPasswordHash, NewUser, CreateUserResult, UserReposit
 export { createPgClient, createPgliteClient, IN_MEMORY } from './sql-client';
 export type { SqlClient } from './sql-client';
 export { InvalidEmailError } from './email-address';
+export { UsersReadiness } from './users-readiness.service';

@@ -6,13 +6,10 @@ import { createPgClient, createPgliteClient, redactUrl, type SqlClient } from '.
 import { USER_REPOSITORY } from './user.repository';
 import { SqlUserRepository } from './user-repository.sql';
 import { UsersService } from './users.service';
+import { UsersReadiness } from './users-readiness.service';
+import { SQL_CLIENT } from './users.module-tokens';
 
-/**
- * DI token of the SqlClient the users adapter runs on. Tests inject their own with
- * `Test.createTestingModule({ imports: [UsersModule] }).overrideProvider(SQL_CLIENT).useValue(client)`;
- * the module then never opens a connection, and never closes that client either (the test owns it).
- */
-export const SQL_CLIENT = Symbol('SQL_CLIENT');
+export { SQL_CLIENT };
 
 // Clients this module opened itself, hence must close. An overridden client is never in here.
 const ownedClients = new WeakSet<SqlClient>();
@@ -57,8 +54,9 @@ async function migratedRepository(client: SqlClient, config: AppConfig): Promise
     { provide: PasswordHasher, useFactory: () => PasswordHasher.create() },
     UsersService,
     { provide: CREDENTIALS_PORT, useExisting: UsersService },
+    UsersReadiness,
   ],
-  exports: [CREDENTIALS_PORT, USER_REPOSITORY],
+  exports: [CREDENTIALS_PORT, USER_REPOSITORY, UsersReadiness],
 })
 export class UsersModule implements OnApplicationShutdown {
   constructor(@Inject(SQL_CLIENT) private readonly client: SqlClient) {}

@@ -49,7 +49,7 @@ describe('embedded mode (in-memory stores + PGlite)', () => {
     expect(t.config.embeddedDataDir).toBe(':memory:');
     const ready = await request(t.http).get('/health/ready');
     expect(ready.status).toBe(200);
-    expect(ready.body.checks).toEqual({ sessionStore: 'up', revocationStore: 'up', revocationFeed: 'up' });
+    expect(ready.body.checks).toEqual({ sessionStore: 'up', revocationStore: 'up', revocationFeed: 'up', userDatabase: 'up' });
   });
 
   it('register → login (cookie) → me → refresh (cookie) → logout', async () => {

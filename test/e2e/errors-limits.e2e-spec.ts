@@ -58,6 +58,28 @@ describe('errors, limits and headers (Redis + PostgreSQL)', () => {
     });
   });
 
+  describe('content types', () => {
+    it('a form-encoded or text body → 415 UNSUPPORTED_MEDIA_TYPE (no login CSRF through a cross-site form)', async () => {
+      const form = await request(t.http)
+        .post('/auth/login')
+        .set('Content-Type', 'application/x-www-form-urlencoded')
+        .send(`email=${encodeURIComponent(uniqueEmail())}&password=${encodeURIComponent(PASSWORD)}`);
+      expectProblem(form, 415, 'UNSUPPORTED_MEDIA_TYPE');
+      expectProblem(await postJson('/auth/login', '{}', 'text/plain'), 415, 'UNSUPPORTED_MEDIA_TYPE');
+      expectProblem(await postJson('/auth/register', '{}', 'multipart/form-data; boundary=x'), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    });
+
+    it('JSON with a vendor +json type and a charset parameter is accepted', async () => {
+      // The body is parsed: the credentials reach the check (they are wrong), not a validation error.
+      const body = JSON.stringify({ email: uniqueEmail('vendor-json'), password: PASSWORD });
+      expectProblem(await postJson('/auth/login', body, 'application/vnd.api+json; charset=utf-8'), 401, 'INVALID_CREDENTIALS');
+    });
+
+    it('a bodyless POST needs no content type', async () => {
+      expectProblem(await request(t.http).post('/auth/logout'), 401, 'ACCESS_TOKEN_MISSING');
+    });
+  });
+
   describe('validation', () => {
     const cases: Array<[string, string, Record<string, unknown>]> = [
       ['login: unknown field', '/auth/login', { email: 'a@example.com', password: PASSWORD, admin: true }],

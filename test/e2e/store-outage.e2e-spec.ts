@@ -81,7 +81,7 @@ describe('Redis outage (Redis + PostgreSQL)', () => {
     it('readiness answers 503 and names what is down; liveness stays 200', async () => {
       const res = await ready();
       expect(res.status).toBe(503);
-      expect(res.body).toEqual({ status: 'unavailable', checks: { sessionStore: 'down', revocationStore: 'down', revocationFeed: 'down' } });
+      expect(res.body).toEqual({ status: 'unavailable', checks: { sessionStore: 'down', revocationStore: 'down', revocationFeed: 'down', userDatabase: 'up' } });
       const live = await request(t.http).get('/health/live');
       expect(live.status).toBe(200);
       expect(live.body).toEqual({ status: 'ok' });
@@ -304,6 +304,10 @@ describe('PostgreSQL (users database) outage', () => {
       expectUnavailable(known);
       expectUnavailable(unknown);
       expect(known.text).toBe(unknown.text);
+      // Readiness tells the balancer: the user database is down.
+      const notReady = await request(t.http).get('/health/ready');
+      expect(notReady.status).toBe(503);
+      expect(notReady.body.checks.userDatabase).toBe('down');
       // Sessions live in Redis: refresh, the guard and logout do not need the users database.
       const refreshed = await refreshViaBody(t.http, s.refreshToken);
       expect(refreshed.status).toBe(200);
@@ -313,6 +317,9 @@ describe('PostgreSQL (users database) outage', () => {
       await proxy.start();
     }
     // Back: the pool reconnects on the next query.
+    const readyAgain = await request(t.http).get('/health/ready');
+    expect(readyAgain.status).toBe(200);
+    expect(readyAgain.body.checks.userDatabase).toBe('up');
     const again = await login(t.http, s.email);
     expect((await request(t.http).get('/auth/me').set('Authorization', bearer(again.accessToken))).status).toBe(200);
     expect((await request(t.http).post('/auth/register').send({ email: uniqueEmail('pg-back'), password: PASSWORD })).status).toBe(201);

@@ -103,7 +103,7 @@ describe('guard and access-token verification (Redis + PostgreSQL)', () => {
       expect(live.body).toEqual({ status: 'ok' });
       const ready = await request(t.http).get('/health/ready');
       expect(ready.status).toBe(200);
-      expect(ready.body).toEqual({ status: 'ok', checks: { sessionStore: 'up', revocationStore: 'up', revocationFeed: 'up' } });
+      expect(ready.body).toEqual({ status: 'ok', checks: { sessionStore: 'up', revocationStore: 'up', revocationFeed: 'up', userDatabase: 'up' } });
       const jwks = await request(t.http).get('/.well-known/jwks.json');
       expect(jwks.status).toBe(200);
       expect(jwks.headers['cache-control']).toBe('public, max-age=300');
