@@ -90,8 +90,8 @@ describe('RedisSessionStore: what only a real Redis shows', () => {
     await exerciseEveryWrite(users, Date.now());
     const keys = await client.keys('*'); // test-only inspection; the store itself never uses KEYS
     expect(keys.length).toBeGreaterThan(0);
-    // The kinds of key the store writes were all exercised.
-    expect(new Set(keys.map((k) => /:(s|g|idx|cut)(:|$)/.exec(k)?.[1]))).toEqual(new Set(['s', 'g', 'idx', 'cut']));
+    // The kinds of key the store writes were all exercised: a user's hash and successor keys.
+    expect(new Set(keys.map((k) => (/\}:g:/.test(k) ? 'successor' : /\}$/.test(k) ? 'user' : k)))).toEqual(new Set(['user', 'successor']));
     for (const key of keys) {
       const pttl = await client.pttl(key);
       expect({ key, ok: pttl > 0 && pttl <= ABSOLUTE_MS }).toEqual({ key, ok: true });
@@ -106,6 +106,20 @@ describe('RedisSessionStore: what only a real Redis shows', () => {
     for (const u of users) expect(keys.filter((k) => hashTag(k) === u).length).toBeGreaterThan(1);
   });
 
+  it("a user's hash stays in Redis's compact listpack encoding, even with long device labels and binding hashes", async () => {
+    const u = freshUser();
+    const t0 = Date.now();
+    for (let i = 0; i < 10; i++) {
+      const s = newSession(u, t0 + i, { deviceLabel: 'Ünïcödé device label that is far longer than any label we derive', bindingHash: 'b'.repeat(43) });
+      await store.create(s);
+      await store.rotate(rotateCmd(s, s.secretHash, t0 + 100 + i));
+    }
+    const [key] = await client.keys(`*{${u}}`);
+    expect(await client.object('ENCODING', key)).toBe('listpack');
+    // Labels are shortened on a character boundary, never cut inside a UTF-8 sequence.
+    for (const v of await store.listByUser(u, t0 + 200)) expect(v.deviceLabel).not.toMatch(/\uFFFD/);
+  });
+
   it('invariant 5: no KEYS or SCAN on any store operation', async () => {
     await client.config('RESETSTAT');
     await exerciseEveryWrite([freshUser(), freshUser()], Date.now());
@@ -114,12 +128,12 @@ describe('RedisSessionStore: what only a real Redis shows', () => {
     expect(stats).not.toMatch(/cmdstat_(keys|scan):/);
   });
 
-  it('a session key expires with the idle timeout, and a successor key with the grace', async () => {
+  it("a user's key expires with the idle timeout of their last live session, and a successor key with the grace", async () => {
     const t0 = Date.now();
     const u = freshUser();
     const s = newSession(u, t0, { idleTtlMs: 60_000 });
     await store.create(s);
-    const [sKey] = await client.keys(`*{${u}}:s:*`);
+    const [sKey] = await client.keys(`*{${u}}`);
     const sTtl = await client.pttl(sKey);
     expect(sTtl).toBeGreaterThan(50_000);
     expect(sTtl).toBeLessThanOrEqual(60_000);

@@ -1,133 +1,204 @@
 import type Redis from 'ioredis';
 import { redisCall } from '../redis/redis-call.helper';
+import { sessionCreatedAt } from '../tokens/session-id.codec';
 import type { NewSession, RotateCommand, RotateResult, SessionKind, SessionStore, SessionView } from './session.store';
 
 /*
- * Key layout. Every key of one user shares the hash tag {<userId>}, so each script touches a
- * single Cluster slot. No KEYS/SCAN: the per-user index serves listing.
- *   auth:{u}:s:<sid>   HASH  k kind, c created, l last used, t auth_time, x absolute expiry,
- *                            i idle ttl, d device label, b binding hash,
- *                            h current secret hash, p previous hash, r rotated at
- *                      TTL = min(idle, absolute remaining)
- *   auth:{u}:g:<sid>   STRING sealed successor, PX = reuse grace
- *   auth:{u}:idx       ZSET sid -> absolute expiry; TTL = the longest absolute expiry
- *   auth:{u}:cut       STRING revoke-all cut-off (ms): sessions created before it are dead
+ * Key layout: ONE hash per user, which is both the sessions' storage and the per-user index.
+ *   auth:{u}            HASH  <sid>   -> 60-byte packed record (see RECORD below)
+ *                             <sid>:m -> "<binding hash>\0<device label>"
+ *                             !cut    -> revoke-all cut-off (ms): sessions created before it are dead
+ *                       TTL = the latest live session's deadline (idle or absolute, whichever first)
+ *   auth:{u}:g:<sid>    STRING sealed successor, PX = reuse grace
+ * Every value stays within Redis's compact listpack limit (64 bytes): past it a hash converts to
+ * a hashtable and costs several times the memory. Measured: 588 B per session with a hash + index
+ * ZSET per session, this layout is what `npm run bench` reports now.
+ * Every key of a user shares the hash tag {u}; no KEYS or SCAN: a user's hash is their index.
+ * A session's creation time is read from its id (see session-id.codec), so it is not stored.
  */
-const CREATE = `
-local c = tonumber(ARGV[3]); local x = tonumber(ARGV[5]); local i = tonumber(ARGV[6])
-redis.call('HSET', KEYS[1], 'k', ARGV[2], 'c', ARGV[3], 'l', ARGV[3], 't', ARGV[4], 'x', ARGV[5], 'i', ARGV[6], 'd', ARGV[7], 'b', ARGV[8], 'h', ARGV[9])
-redis.call('PEXPIRE', KEYS[1], math.max(math.min(i, x - c), 1))
-redis.call('ZADD', KEYS[2], ARGV[5], ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[3])
-if redis.call('PTTL', KEYS[2]) < x - c then redis.call('PEXPIRE', KEYS[2], x - c) end
+const RECORD_SIZE = 60;
+const HASH_BYTES = 16; // first 128 bits of SHA-256(secret): preimage-resistant, half the memory
+const META_MAX = 64;
+
+const PRELUDE = `
+local FMT = '>c1I6I6I6I5I4c16c16'
+local B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+local function dec(v)
+  local k, l, x, r, i, t, h, p = struct.unpack(FMT, v)
+  return { k = k, l = l, x = x, r = r, i = i, t = t, h = h, p = p }
+end
+local function enc(s) return struct.pack(FMT, s.k, s.l, s.x, s.r, s.i, s.t, s.h, s.p) end
+local function created(sid)
+  local n = 0
+  for j = 1, 8 do n = n * 64 + (string.find(B64, string.sub(sid, j, j), 1, true) - 1) end
+  return n
+end
+local function num(n) return string.format('%.0f', n) end
+local function cutOf(key) return tonumber(redis.call('HGET', key, '!cut') or '0') end
+local function extend(key, deadline, now)
+  local want = deadline - now
+  if want > 0 and redis.call('PTTL', key) < want then redis.call('PEXPIRE', key, num(want)) end
+end
+`;
+
+// KEYS: u. ARGV: sid, record, meta, now
+const CREATE = `${PRELUDE}
+local now = tonumber(ARGV[4])
+local cut = cutOf(KEYS[1])
+local all = redis.call('HGETALL', KEYS[1])
+local deadline = 0
+for j = 1, #all, 2 do
+  local f = all[j]
+  if #f == 22 and #all[j + 1] == ${RECORD_SIZE} then
+    local s = dec(all[j + 1])
+    if now >= s.x or now >= s.l + s.i or created(f) < cut then
+      redis.call('HDEL', KEYS[1], f, f .. ':m')
+    else
+      deadline = math.max(deadline, math.min(s.l + s.i, s.x))
+    end
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], ARGV[1] .. ':m', ARGV[3])
+local s = dec(ARGV[2])
+extend(KEYS[1], math.max(deadline, math.min(s.l + s.i, s.x)), now)
 return 1`;
 
-// KEYS: s, g, idx, cut. ARGV: presented, genuine, next, sealed, now, idleMs, graceMs, revokeAll, cutoffTtl, sid, kind
-const ROTATE = `
-local f = redis.call('HMGET', KEYS[1], 'h', 'p', 'r', 'c', 'l', 'x', 'i', 'k', 't', 'd', 'b')
-if (not f[1]) or f[8] ~= ARGV[11] then return {'invalid'} end
-local now = tonumber(ARGV[5])
-local cut = redis.call('GET', KEYS[4])
-if cut and tonumber(f[4]) < tonumber(cut) then
-  redis.call('DEL', KEYS[1], KEYS[2]); redis.call('ZREM', KEYS[3], ARGV[10]); return {'invalid'}
+// KEYS: u, g. ARGV: sid, presented, genuine, next, sealed, now, idleMs, graceMs, revokeAll, kind
+const ROTATE = `${PRELUDE}
+local sid = ARGV[1]
+local v = redis.call('HGET', KEYS[1], sid)
+if not v then return {'invalid'} end
+local s = dec(v)
+if s.k ~= ARGV[10] then return {'invalid'} end
+local now = tonumber(ARGV[6])
+if created(sid) < cutOf(KEYS[1]) then
+  redis.call('HDEL', KEYS[1], sid, sid .. ':m'); redis.call('DEL', KEYS[2]); return {'invalid'}
 end
-if now >= tonumber(f[6]) or now >= tonumber(f[5]) + tonumber(f[7]) then
-  redis.call('DEL', KEYS[1], KEYS[2]); redis.call('ZREM', KEYS[3], ARGV[10]); return {'expired'}
+if now >= s.x or now >= s.l + s.i then
+  redis.call('HDEL', KEYS[1], sid, sid .. ':m'); redis.call('DEL', KEYS[2]); return {'expired'}
 end
-if f[1] == ARGV[1] then
-  redis.call('HSET', KEYS[1], 'h', ARGV[3], 'p', ARGV[1], 'r', ARGV[5], 'l', ARGV[5], 'i', ARGV[6])
-  redis.call('PEXPIRE', KEYS[1], math.max(math.min(tonumber(ARGV[6]), tonumber(f[6]) - now), 1))
-  if tonumber(ARGV[7]) > 0 then redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[7]) else redis.call('DEL', KEYS[2]) end
-  return {'rotated', f[8], f[4], ARGV[5], f[9], f[6], f[10], f[11]}
+local meta = redis.call('HGET', KEYS[1], sid .. ':m') or ''
+if s.h == ARGV[2] then
+  s.p = s.h; s.h = ARGV[4]; s.r = now; s.l = now; s.i = tonumber(ARGV[7])
+  redis.call('HSET', KEYS[1], sid, enc(s))
+  if tonumber(ARGV[8]) > 0 then redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[8]) else redis.call('DEL', KEYS[2]) end
+  extend(KEYS[1], math.min(s.l + s.i, s.x), now)
+  return {'rotated', s.k, num(s.l), num(s.x), num(s.t), meta}
 end
-if f[2] and f[2] == ARGV[1] and now <= tonumber(f[3]) + tonumber(ARGV[7]) then
+if s.r > 0 and s.p == ARGV[2] and now <= s.r + tonumber(ARGV[8]) then
   local sealed = redis.call('GET', KEYS[2])
-  if sealed then return {'grace', f[8], f[4], f[5], f[9], f[6], f[10], f[11], sealed} end
+  if sealed then return {'grace', s.k, num(s.l), num(s.x), num(s.t), meta, sealed} end
 end
-if ARGV[2] ~= '1' then return {'invalid'} end
-redis.call('DEL', KEYS[1], KEYS[2]); redis.call('ZREM', KEYS[3], ARGV[10])
-if ARGV[8] == '1' then
-  local prev = redis.call('GET', KEYS[4])
-  if (not prev) or tonumber(prev) < now then redis.call('SET', KEYS[4], ARGV[5], 'PX', ARGV[9])
-  else redis.call('PEXPIRE', KEYS[4], ARGV[9]) end
-  redis.call('DEL', KEYS[3])
+if ARGV[3] ~= '1' then return {'invalid'} end
+redis.call('HDEL', KEYS[1], sid, sid .. ':m'); redis.call('DEL', KEYS[2])
+if ARGV[9] == '1' then
+  if cutOf(KEYS[1]) < now then redis.call('HSET', KEYS[1], '!cut', ARGV[6]) end
   return {'reused', '1'}
 end
 return {'reused', '0'}`;
 
-// KEYS: s, g, idx, cut. ARGV: sid. 1 only when a live session (not already cut off) was removed.
-const REVOKE = `
-local c = redis.call('HGET', KEYS[1], 'c')
-local cut = redis.call('GET', KEYS[4])
-redis.call('DEL', KEYS[1], KEYS[2])
-redis.call('ZREM', KEYS[3], ARGV[1])
-if c and not (cut and tonumber(c) < tonumber(cut)) then return 1 end
+// KEYS: u, g. ARGV: sid. 1 only when a live session (not already cut off) was removed.
+const REVOKE = `${PRELUDE}
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+local cut = cutOf(KEYS[1])
+redis.call('HDEL', KEYS[1], ARGV[1], ARGV[1] .. ':m'); redis.call('DEL', KEYS[2])
+if v and created(ARGV[1]) >= cut then return 1 end
 return 0`;
 
-// KEYS: cut, idx. ARGV: cutoff, ttl
-const REVOKE_ALL = `
-local prev = redis.call('GET', KEYS[1])
-if (not prev) or tonumber(prev) < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-else redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-redis.call('DEL', KEYS[2])
+// KEYS: u. ARGV: cutoff. One write: the dead sessions are pruned at the user's next login or expire.
+const REVOKE_ALL = `${PRELUDE}
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if cutOf(KEYS[1]) < tonumber(ARGV[1]) then redis.call('HSET', KEYS[1], '!cut', ARGV[1]) end
 return 1`;
 
+type Arg = string | Buffer | number;
 type Scripted = Redis & {
-  authSessionCreate(...args: (string | Buffer | number)[]): Promise<number>;
-  authSessionRotateBuffer(...args: (string | Buffer | number)[]): Promise<Buffer[]>;
-  authSessionRevoke(...args: string[]): Promise<number>;
-  authSessionRevokeAll(...args: (string | number)[]): Promise<number>;
+  authSessionCreate(...args: Arg[]): Promise<number>;
+  authSessionRotateBuffer(...args: Arg[]): Promise<Buffer[]>;
+  authSessionRevoke(...args: Arg[]): Promise<number>;
+  authSessionRevokeAll(...args: Arg[]): Promise<number>;
 };
 
 const KIND_CODE: Record<SessionKind, string> = { api: 'a', browser: 'b' };
-const VIEW_FIELDS = ['k', 'c', 'l', 't', 'x', 'd', 'b'] as const;
+
+interface Record_ {
+  kind: SessionKind;
+  lastUsedAt: number;
+  absoluteExpiresAt: number;
+  idleTtlMs: number;
+  authTime: number;
+}
+
+function encodeRecord(s: NewSession): Buffer {
+  const b = Buffer.alloc(RECORD_SIZE);
+  b.write(KIND_CODE[s.kind], 0, 'latin1');
+  b.writeUIntBE(s.createdAt, 1, 6);
+  b.writeUIntBE(s.absoluteExpiresAt, 7, 6);
+  b.writeUIntBE(0, 13, 6); // never rotated
+  b.writeUIntBE(s.idleTtlMs, 19, 5);
+  b.writeUInt32BE(s.authTime, 24);
+  s.secretHash.copy(b, 28, 0, HASH_BYTES);
+  return b; // previous hash: zeros (never matches a SHA-256 prefix in practice)
+}
+
+function decodeRecord(b: Buffer): Record_ {
+  return {
+    kind: b[0] === 0x62 ? 'browser' : 'api',
+    lastUsedAt: b.readUIntBE(1, 6),
+    absoluteExpiresAt: b.readUIntBE(7, 6),
+    idleTtlMs: b.readUIntBE(19, 5),
+    authTime: b.readUInt32BE(24),
+  };
+}
+
+/** "<binding>\0<label>", the label shortened so the value stays listpack-sized. */
+function encodeMeta(bindingHash: string, deviceLabel: string): Buffer {
+  const binding = Buffer.from(bindingHash, 'utf8').subarray(0, 40);
+  let label = Buffer.from(deviceLabel, 'utf8');
+  const room = META_MAX - binding.length - 1;
+  if (label.length > room) label = Buffer.from(label.subarray(0, room).toString('utf8').replace(/\uFFFD+$/, ''), 'utf8');
+  return Buffer.concat([binding, Buffer.from([0]), label]);
+}
+
+function decodeMeta(m: Buffer | null | undefined): { bindingHash: string; deviceLabel: string } {
+  if (!m) return { bindingHash: '', deviceLabel: '' };
+  const z = m.indexOf(0);
+  return z < 0
+    ? { bindingHash: '', deviceLabel: m.toString('utf8') }
+    : { bindingHash: m.subarray(0, z).toString('utf8'), deviceLabel: m.subarray(z + 1).toString('utf8') };
+}
 
 export class RedisSessionStore implements SessionStore {
   private readonly redis: Scripted;
 
   constructor(redis: Redis, private readonly prefix = 'auth') {
-    redis.defineCommand('authSessionCreate', { numberOfKeys: 2, lua: CREATE });
-    redis.defineCommand('authSessionRotate', { numberOfKeys: 4, lua: ROTATE });
-    redis.defineCommand('authSessionRevoke', { numberOfKeys: 4, lua: REVOKE });
-    redis.defineCommand('authSessionRevokeAll', { numberOfKeys: 2, lua: REVOKE_ALL });
+    redis.defineCommand('authSessionCreate', { numberOfKeys: 1, lua: CREATE });
+    redis.defineCommand('authSessionRotate', { numberOfKeys: 2, lua: ROTATE });
+    redis.defineCommand('authSessionRevoke', { numberOfKeys: 2, lua: REVOKE });
+    redis.defineCommand('authSessionRevokeAll', { numberOfKeys: 1, lua: REVOKE_ALL });
     this.redis = redis as Scripted;
   }
 
   async create(s: NewSession): Promise<void> {
     await redisCall(() =>
-      this.redis.authSessionCreate(
-        this.sessionKey(s.userId, s.sid),
-        this.indexKey(s.userId),
-        s.sid,
-        KIND_CODE[s.kind],
-        s.createdAt,
-        s.authTime,
-        s.absoluteExpiresAt,
-        s.idleTtlMs,
-        s.deviceLabel,
-        s.bindingHash,
-        s.secretHash,
-      ),
+      this.redis.authSessionCreate(this.userKey(s.userId), s.sid, encodeRecord(s), encodeMeta(s.bindingHash, s.deviceLabel), s.createdAt),
     );
   }
 
   async rotate(cmd: RotateCommand): Promise<RotateResult> {
     const r = await redisCall(() =>
       this.redis.authSessionRotateBuffer(
-        this.sessionKey(cmd.userId, cmd.sid),
+        this.userKey(cmd.userId),
         this.successorKey(cmd.userId, cmd.sid),
-        this.indexKey(cmd.userId),
-        this.cutKey(cmd.userId),
-        cmd.presentedHash,
+        cmd.sid,
+        cmd.presentedHash.subarray(0, HASH_BYTES),
         cmd.genuine ? '1' : '0',
-        cmd.nextHash,
+        cmd.nextHash.subarray(0, HASH_BYTES),
         cmd.sealedSuccessor,
         cmd.now,
         cmd.idleTtlMs,
         cmd.graceMs,
         cmd.revokeAllOnReuse ? '1' : '0',
-        Math.max(1, Math.ceil(cmd.cutoffTtlMs)),
-        cmd.sid,
         KIND_CODE[cmd.kind],
       ),
     );
@@ -136,18 +207,17 @@ export class RedisSessionStore implements SessionStore {
       userId: cmd.userId,
       sid: cmd.sid,
       kind: r[1].toString() === 'b' ? 'browser' : 'api',
-      createdAt: Number(r[2]),
-      lastUsedAt: Number(r[3]),
-      authTime: Number(r[4]),
-      absoluteExpiresAt: Number(r[5]),
-      deviceLabel: r[6].toString(),
-      bindingHash: r[7].toString(),
+      createdAt: sessionCreatedAt(cmd.sid),
+      lastUsedAt: Number(r[2].toString()),
+      authTime: Number(r[4].toString()),
+      absoluteExpiresAt: Number(r[3].toString()),
+      ...decodeMeta(r[5]),
     });
     switch (kind) {
       case 'rotated':
         return { kind, session: view() };
       case 'grace':
-        return { kind, session: view(), sealedSuccessor: r[8] };
+        return { kind, session: view(), sealedSuccessor: r[6] };
       case 'reused':
         return { kind, revokedAll: r[1].toString() === '1' };
       case 'expired':
@@ -158,86 +228,56 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async get(userId: string, sid: string, now: number): Promise<SessionView | null> {
-    const [fields, cut] = await redisCall(() =>
-      Promise.all([this.redis.hmget(this.sessionKey(userId, sid), 'i', ...VIEW_FIELDS), this.redis.get(this.cutKey(userId))]),
-    );
-    return this.toView(userId, sid, fields, cut, now);
+    const [rec, meta, cut] = await redisCall(() => this.redis.hmgetBuffer(this.userKey(userId), sid, `${sid}:m`, '!cut'));
+    return this.toView(userId, sid, rec, meta, cut ? Number(cut.toString()) : 0, now);
   }
 
   async listByUser(userId: string, now: number): Promise<SessionView[]> {
-    const sids = await redisCall(() => this.redis.zrangebyscore(this.indexKey(userId), now, '+inf'));
-    if (sids.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const sid of sids) pipeline.hmget(this.sessionKey(userId, sid), 'i', ...VIEW_FIELDS);
-    pipeline.get(this.cutKey(userId));
-    const results = await redisCall(() => pipeline.exec());
-    const cut = (results?.[sids.length]?.[1] as string | null) ?? null;
+    const all = await redisCall(() => this.redis.hgetallBuffer(this.userKey(userId)));
+    const cut = all['!cut'] ? Number(all['!cut'].toString()) : 0;
     const out: SessionView[] = [];
-    const gone: string[] = [];
-    sids.forEach((sid, i) => {
-      const v = this.toView(userId, sid, (results?.[i]?.[1] as (string | null)[]) ?? [], cut, now);
+    for (const [field, value] of Object.entries(all)) {
+      if (field.length !== 22 || value.length !== RECORD_SIZE) continue;
+      const v = this.toView(userId, field, value, all[`${field}:m`], cut, now);
       if (v) out.push(v);
-      else gone.push(sid);
-    });
-    // Index entries whose session expired by idle TTL: tidy them while we are here.
-    if (gone.length) await redisCall(() => this.redis.zrem(this.indexKey(userId), ...gone));
+    }
     return out.sort((a, b) => b.createdAt - a.createdAt);
   }
 
   async revoke(userId: string, sid: string): Promise<boolean> {
-    const n = await redisCall(() =>
-      this.redis.authSessionRevoke(
-        this.sessionKey(userId, sid),
-        this.successorKey(userId, sid),
-        this.indexKey(userId),
-        this.cutKey(userId),
-        sid,
-      ),
-    );
+    const n = await redisCall(() => this.redis.authSessionRevoke(this.userKey(userId), this.successorKey(userId, sid), sid));
     return n > 0;
   }
 
-  async revokeAll(userId: string, cutoff: number, cutoffTtlMs: number): Promise<void> {
-    await redisCall(() =>
-      this.redis.authSessionRevokeAll(this.cutKey(userId), this.indexKey(userId), cutoff, Math.max(1, Math.ceil(cutoffTtlMs))),
-    );
+  async revokeAll(userId: string, cutoff: number): Promise<void> {
+    await redisCall(() => this.redis.authSessionRevokeAll(this.userKey(userId), cutoff));
   }
 
   async ping(): Promise<void> {
     await redisCall(() => this.redis.ping());
   }
 
-  private toView(userId: string, sid: string, f: (string | null)[], cut: string | null, now: number): SessionView | null {
-    const [idle, k, c, l, t, x, d, b] = f;
-    if (k === null || k === undefined) return null;
-    const createdAt = Number(c);
-    const lastUsedAt = Number(l);
-    const absoluteExpiresAt = Number(x);
-    if (cut !== null && createdAt < Number(cut)) return null;
-    if (now >= absoluteExpiresAt || now >= lastUsedAt + Number(idle)) return null;
+  private toView(userId: string, sid: string, rec: Buffer | null | undefined, meta: Buffer | null | undefined, cut: number, now: number): SessionView | null {
+    if (!rec || rec.length !== RECORD_SIZE) return null;
+    const r = decodeRecord(rec);
+    const createdAt = sessionCreatedAt(sid);
+    if (createdAt < cut || now >= r.absoluteExpiresAt || now >= r.lastUsedAt + r.idleTtlMs) return null;
     return {
       userId,
       sid,
-      kind: k === 'b' ? 'browser' : 'api',
+      kind: r.kind,
       createdAt,
-      lastUsedAt,
-      authTime: Number(t),
-      absoluteExpiresAt,
-      deviceLabel: d ?? '',
-      bindingHash: b ?? '',
+      lastUsedAt: r.lastUsedAt,
+      authTime: r.authTime,
+      absoluteExpiresAt: r.absoluteExpiresAt,
+      ...decodeMeta(meta),
     };
   }
 
-  private sessionKey(userId: string, sid: string): string {
-    return `${this.prefix}:{${userId}}:s:${sid}`;
+  private userKey(userId: string): string {
+    return `${this.prefix}:{${userId}}`;
   }
   private successorKey(userId: string, sid: string): string {
     return `${this.prefix}:{${userId}}:g:${sid}`;
-  }
-  private indexKey(userId: string): string {
-    return `${this.prefix}:{${userId}}:idx`;
-  }
-  private cutKey(userId: string): string {
-    return `${this.prefix}:{${userId}}:cut`;
   }
 }
