@@ -1,6 +1,5 @@
 import { DynamicModule, Inject, Logger, MiddlewareConsumer, Module, NestModule, OnApplicationShutdown, Optional, Provider } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
-import { JwtModule } from '@nestjs/jwt';
 import type Redis from 'ioredis';
 import { AUTH_ASYNC_OPTIONS_TYPE, AUTH_OPTIONS, AUTH_OPTIONS_TYPE, AuthModuleBase, AuthModuleOptions } from './auth.options';
 import { AuthAudit } from './auth-audit.service';
@@ -110,7 +109,6 @@ export class AuthModule extends AuthModuleBase implements NestModule {
     return {
       ...base,
       global: true,
-      imports: [...(base.imports ?? []), JwtModule.register({})],
       controllers: [AuthController, SessionsController, JwksController],
       providers: [...(base.providers ?? []), ...providers],
       exports: [AuthReadiness, AuthenticationService, AUTH_OPTIONS],

@@ -60,7 +60,37 @@ describe('AccessTokenService', () => {
   beforeEach(() => {
     clock = new ManualClock();
     nowSec = Math.floor(clock.t / 1000);
-    service = new AccessTokenService(new JwtService({}), keys, options(), clock);
+    service = new AccessTokenService(keys, options(), clock);
+  });
+
+  describe('interoperability', () => {
+    it.each(['ES256', 'RS256', 'PS256'] as const)('a %s token we issue verifies with a standard JOSE library (jsonwebtoken)', (alg) => {
+      const d = mkdtempSync(join(tmpdir(), 'access-token-interop-'));
+      try {
+        const k = loadSigningKeys({
+          privateKeyPath: join(d, 'private.pem'),
+          publicKeyPath: join(d, 'public.pem'),
+          previousPublicKeyPaths: [],
+          algorithm: alg,
+          generateIfMissing: true,
+        }).keys;
+        const svc = new AccessTokenService(k, options(), clock);
+        const { token } = svc.issue({ sub: 'user-1', sid: newSessionId(clock.t), authTime: nowSec });
+        const decoded = new JwtService().verify<Record<string, unknown>>(token, {
+          publicKey: readFileSync(join(d, 'public.pem'), 'utf8'),
+          algorithms: [alg],
+          issuer: ISSUER,
+          audience: AUDIENCE,
+          clockTimestamp: nowSec,
+        });
+        expect(decoded).toMatchObject({ sub: 'user-1', iss: ISSUER, aud: AUDIENCE, exp: nowSec + TTL });
+        const hdr = JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8'));
+        expect(hdr).toEqual({ alg, typ: 'at+jwt', kid: k.signer.kid });
+        expect(svc.verify(token).sub).toBe('user-1');
+      } finally {
+        rmSync(d, { recursive: true, force: true });
+      }
+    });
   });
 
   function header(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -256,9 +286,9 @@ describe('AccessTokenService', () => {
       const exp = nowSec + 60;
       const token = forge(header(), claims({ exp }));
       clock.t = (exp + CLOCK_TOLERANCE_SECONDS) * 1000;
-      expect(outcome(() => new AccessTokenService(new JwtService({}), keys, options(), clock).verify(token))).toBe('OK');
+      expect(outcome(() => new AccessTokenService(keys, options(), clock).verify(token))).toBe('OK');
       clock.t += 1;
-      expect(outcome(() => new AccessTokenService(new JwtService({}), keys, options(), clock).verify(token))).toBe('ACCESS_TOKEN_EXPIRED');
+      expect(outcome(() => new AccessTokenService(keys, options(), clock).verify(token))).toBe('ACCESS_TOKEN_EXPIRED');
     });
 
     it('an expired forgery is still INVALID, not EXPIRED (no oracle for bad signatures)', () => {
@@ -277,7 +307,7 @@ describe('AccessTokenService', () => {
 
     it('answers a repeated token from the cache: same claims, no verification', () => {
       const k = removableKeys();
-      const svc = new AccessTokenService(new JwtService({}), k.keys, options(), clock);
+      const svc = new AccessTokenService(k.keys, options(), clock);
       const token = forge();
       const first = svc.verify(token);
       k.drop();
@@ -298,7 +328,7 @@ describe('AccessTokenService', () => {
 
     it('is bounded: beyond verifiedTokenCacheSize the oldest entry is evicted', () => {
       const k = removableKeys();
-      const svc = new AccessTokenService(new JwtService({}), k.keys, options({ verifiedTokenCacheSize: 2 }), clock);
+      const svc = new AccessTokenService(k.keys, options({ verifiedTokenCacheSize: 2 }), clock);
       const [t1, t2, t3] = [forge(), forge(), forge()];
       for (const t of [t1, t2, t3]) svc.verify(t);
       k.drop();
@@ -309,7 +339,7 @@ describe('AccessTokenService', () => {
 
     it('is off with verifiedTokenCacheSize 0', () => {
       const k = removableKeys();
-      const svc = new AccessTokenService(new JwtService({}), k.keys, options({ verifiedTokenCacheSize: 0 }), clock);
+      const svc = new AccessTokenService(k.keys, options({ verifiedTokenCacheSize: 0 }), clock);
       const token = forge();
       svc.verify(token);
       k.drop();
@@ -338,13 +368,13 @@ describe('AccessTokenService', () => {
       const oldToken = service.issue({ sub: 'user-1', sid: newSessionId(clock.t), authTime: nowSec }).token;
       const rotated = load([join(dir, 'public.pem')]);
       expect(rotated.signer.kid).not.toBe(keys.signer.kid);
-      const svc = new AccessTokenService(new JwtService({}), rotated, options(), clock);
+      const svc = new AccessTokenService(rotated, options(), clock);
       expect(outcome(() => svc.verify(oldToken))).toBe('OK');
       const newToken = svc.issue({ sub: 'user-1', sid: newSessionId(clock.t), authTime: nowSec }).token;
       expect(JSON.parse(Buffer.from(newToken.split('.')[0], 'base64url').toString()).kid).toBe(rotated.signer.kid);
       expect(outcome(() => svc.verify(newToken))).toBe('OK');
 
-      const retiredForGood = new AccessTokenService(new JwtService({}), load([]), options(), clock);
+      const retiredForGood = new AccessTokenService(load([]), options(), clock);
       expect(outcome(() => retiredForGood.verify(oldToken))).toBe('ACCESS_TOKEN_INVALID');
     });
   });

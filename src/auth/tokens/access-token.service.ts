@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { JwtService } from '@nestjs/jwt';
-import { constants as cryptoConstants, randomBytes, verify as cryptoVerify } from 'node:crypto';
+import { constants as cryptoConstants, KeyObject, randomBytes, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 import { AuthError } from '../errors/auth-error.model';
 import { Clock, CLOCK } from '../clock.port';
 import { AUTH_OPTIONS, AuthModuleOptions } from '../auth.options';
@@ -25,7 +24,8 @@ const TOKEN_SHAPE = /^[A-Za-z0-9_-]{2,1024}\.[A-Za-z0-9_-]{2,2048}\.[A-Za-z0-9_-
 const FORBIDDEN_HEADERS = ['jku', 'jwk', 'x5u', 'x5c', 'crit'];
 
 /**
- * Issues access JWTs through @nestjs/jwt and verifies them with a strict, allocation-light path:
+ * Issues access JWTs with node:crypto on a KeyObject parsed once, and verifies them with a
+ * strict, allocation-light path:
  * key by kid from our own set only, pinned algorithm, typ, iss, aud, exp, nbf with 30 s leeway.
  * Verified tokens are cached by their exact text until they expire, so a repeated token costs a
  * map lookup instead of an ECDSA verification.
@@ -34,37 +34,35 @@ const FORBIDDEN_HEADERS = ['jku', 'jwk', 'x5u', 'x5c', 'crit'];
 export class AccessTokenService {
   private readonly cache = new Map<string, AccessClaims>();
   private readonly cacheMax: number;
+  /** The protected header never changes for a signer: encode it once. */
+  private readonly headerSegment: string;
 
   constructor(
-    private readonly jwt: JwtService,
     @Inject(SIGNING_KEYS) private readonly keys: SigningKeySet,
     @Inject(AUTH_OPTIONS) private readonly options: AuthModuleOptions,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {
     this.cacheMax = options.verifiedTokenCacheSize;
+    this.headerSegment = b64json({ alg: keys.signer.alg, typ: 'at+jwt', kid: keys.signer.kid });
   }
 
   issue(input: { sub: string; sid: string; authTime: number }): { token: string; expiresIn: number } {
     const iat = Math.floor(this.clock.now() / 1000);
     const expiresIn = this.options.accessTokenTtl;
-    const token = this.jwt.sign(
-      {
-        iss: this.options.issuer,
-        aud: this.options.audience,
-        sub: input.sub,
-        sid: input.sid,
-        jti: randomBytes(16).toString('base64url'),
-        iat,
-        exp: iat + expiresIn,
-        auth_time: input.authTime,
-      },
-      {
-        privateKey: this.keys.signer.privateKey as unknown as string,
-        algorithm: this.keys.signer.alg,
-        keyid: this.keys.signer.kid,
-        header: { alg: this.keys.signer.alg, typ: 'at+jwt' },
-      },
-    );
+    // Signed directly rather than through @nestjs/jwt (jsonwebtoken): 23 µs instead of 52 µs per
+    // token, measured; every refresh pays it (see README, benchmark).
+    const payload = b64json({
+      iss: this.options.issuer,
+      aud: this.options.audience,
+      sub: input.sub,
+      sid: input.sid,
+      jti: randomBytes(16).toString('base64url'),
+      iat,
+      exp: iat + expiresIn,
+      auth_time: input.authTime,
+    });
+    const data = `${this.headerSegment}.${payload}`;
+    const token = `${data}.${signJws(this.keys.signer.alg, this.keys.signer.privateKey, data)}`;
     return { token, expiresIn };
   }
 
@@ -113,6 +111,22 @@ export class AccessTokenService {
     if (!isNumericDate(authTime)) throw invalid();
     if (nowSec > p.exp + CLOCK_TOLERANCE_SECONDS) throw new AuthError('ACCESS_TOKEN_EXPIRED');
     return Object.freeze({ sub: p.sub, sid: p.sid, jti: p.jti, iat: p.iat, exp: p.exp, authTime });
+  }
+}
+
+function b64json(value: object): string {
+  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+}
+
+function signJws(alg: VerificationKey['alg'], key: KeyObject, data: string): string {
+  const input = Buffer.from(data, 'utf8');
+  switch (alg) {
+    case 'ES256':
+      return cryptoSign('sha256', input, { key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
+    case 'RS256':
+      return cryptoSign('sha256', input, { key, padding: cryptoConstants.RSA_PKCS1_PADDING }).toString('base64url');
+    case 'PS256':
+      return cryptoSign('sha256', input, { key, padding: cryptoConstants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }).toString('base64url');
   }
 }
 
