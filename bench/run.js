@@ -132,6 +132,10 @@ async function startProcess(name, script, env, execArgv = []) {
   let stderr = '';
   proc.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
   cleanups.push(async () => {
+    if (proc.exitCode === null && proc.connected) {
+      proc.send('exit');
+      await Promise.race([new Promise((r) => proc.once('exit', r)), sleep(3000)]);
+    }
     if (proc.exitCode === null) {
       proc.kill('SIGTERM');
       await Promise.race([new Promise((r) => proc.once('exit', r)), sleep(3000)]);
