@@ -25,10 +25,13 @@ export class MemorySessionStore implements SessionStore {
   private readonly sessions = new Map<string, Entry>();
   private readonly byUser = new Map<string, Set<string>>();
   private readonly cutoffs = new Map<string, { at: number; until: number }>();
+  private createsSinceSweep = 0;
 
   constructor(private readonly wallClock: () => number = Date.now) {}
 
   async create(s: NewSession): Promise<void> {
+    // Bounded state: sessions nobody presents again are dropped by an amortised sweep.
+    if (++this.createsSinceSweep >= 256) this.sweep(s.createdAt);
     const { secretHash, idleTtlMs, ...rest } = s;
     this.sessions.set(this.key(s.userId, s.sid), {
       view: { ...rest, lastUsedAt: s.createdAt },
@@ -103,6 +106,19 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async ping(): Promise<void> {}
+
+  /** Removes every expired or cut-off session; O(sessions), run once per 256 creates. */
+  sweep(now: number): void {
+    this.createsSinceSweep = 0;
+    for (const e of [...this.sessions.values()]) {
+      if (this.expired(e, now) || this.cutOff(e.view)) this.drop(e.view.userId, e.view.sid);
+    }
+  }
+
+  /** Sessions held, live or not yet swept (for metrics and tests). */
+  get size(): number {
+    return this.sessions.size;
+  }
 
   private revokeAllSync(userId: string, cutoff: number, ttlMs: number): void {
     const prev = this.cutoffs.get(userId);
