@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import { redisCall } from '../redis/redis-call.helper';
-import type { NewSession, RotateCommand, RotateResult, SessionKind, SessionStore, SessionView } from './session.store';
+import type { NewSession, RotateCommand, RotateResult, SessionCredential, SessionKind, SessionStore, SessionView } from './session.store';
 
 /*
  * Key layout. Every key of one user shares the hash tag {<userId>}, so each script touches a
@@ -72,11 +72,26 @@ else redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 redis.call('DEL', KEYS[2])
 return 1`;
 
+// KEYS: s, cut. ARGV: now, idleMs. Marks a live session used and slides its idle TTL (never past
+// its absolute expiry). 0, writing nothing, when the session is gone, expired or cut off.
+const TOUCH = `
+local f = redis.call('HMGET', KEYS[1], 'c', 'l', 'x', 'i')
+if not f[1] then return 0 end
+local now = tonumber(ARGV[1])
+local cut = redis.call('GET', KEYS[2])
+if cut and tonumber(f[1]) < tonumber(cut) then return 0 end
+if now >= tonumber(f[3]) or now >= tonumber(f[2]) + tonumber(f[4]) then return 0 end
+if now > tonumber(f[2]) then redis.call('HSET', KEYS[1], 'l', ARGV[1], 'i', ARGV[2])
+else redis.call('HSET', KEYS[1], 'i', ARGV[2]) end
+redis.call('PEXPIRE', KEYS[1], math.max(math.min(math.max(now, tonumber(f[2])) + tonumber(ARGV[2]) - now, tonumber(f[3]) - now), 1))
+return 1`;
+
 type Scripted = Redis & {
   authSessionCreate(...args: (string | Buffer | number)[]): Promise<number>;
   authSessionRotateBuffer(...args: (string | Buffer | number)[]): Promise<Buffer[]>;
   authSessionRevoke(...args: string[]): Promise<number>;
   authSessionRevokeAll(...args: (string | number)[]): Promise<number>;
+  authSessionTouch(...args: (string | number)[]): Promise<number>;
 };
 
 const KIND_CODE: Record<SessionKind, string> = { api: 'a', browser: 'b' };
@@ -90,6 +105,7 @@ export class RedisSessionStore implements SessionStore {
     redis.defineCommand('authSessionRotate', { numberOfKeys: 4, lua: ROTATE });
     redis.defineCommand('authSessionRevoke', { numberOfKeys: 4, lua: REVOKE });
     redis.defineCommand('authSessionRevokeAll', { numberOfKeys: 2, lua: REVOKE_ALL });
+    redis.defineCommand('authSessionTouch', { numberOfKeys: 2, lua: TOUCH });
     this.redis = redis as Scripted;
   }
 
@@ -162,6 +178,23 @@ export class RedisSessionStore implements SessionStore {
       Promise.all([this.redis.hmget(this.sessionKey(userId, sid), 'i', ...VIEW_FIELDS), this.redis.get(this.cutKey(userId))]),
     );
     return this.toView(userId, sid, fields, cut, now);
+  }
+
+  async lookup(userId: string, sid: string, now: number): Promise<SessionCredential | null> {
+    const [fields, cut] = await redisCall(() =>
+      Promise.all([this.redis.hmgetBuffer(this.sessionKey(userId, sid), 'h', 'i', ...VIEW_FIELDS), this.redis.get(this.cutKey(userId))]),
+    );
+    const [hash, ...rest] = fields;
+    if (!hash) return null;
+    const session = this.toView(userId, sid, rest.map((b) => (b === null ? null : b.toString('utf8'))), cut, now);
+    return session ? { session, secretHash: hash } : null;
+  }
+
+  async touch(userId: string, sid: string, now: number, idleTtlMs: number): Promise<boolean> {
+    const n = await redisCall(() =>
+      this.redis.authSessionTouch(this.sessionKey(userId, sid), this.cutKey(userId), now, Math.max(1, Math.ceil(idleTtlMs))),
+    );
+    return n > 0;
   }
 
   async listByUser(userId: string, now: number): Promise<SessionView[]> {
