@@ -81,8 +81,8 @@ describe('browser profile in Chromium', () => {
 
     const cookie = await sessionCookie();
     expect(cookie).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Lax', path: '/', domain: '127.0.0.1' });
-    expect(await page.evaluate(() => document.cookie)).not.toContain(COOKIE);
-    expect(await page.evaluate(() => document.cookie)).not.toContain(cookie!.value.split('.')[2]);
+    expect(await page.evaluate<string>('document.cookie')).not.toContain(COOKIE);
+    expect(await page.evaluate<string>('document.cookie')).not.toContain(cookie!.value.split('.')[2]);
     // The page shows this browser's session as current.
     await page.waitForSelector('#sessions li');
     expect(await page.textContent('#sessions')).toContain('(this browser)');
@@ -103,7 +103,7 @@ describe('browser profile in Chromium', () => {
         expect(((await res.json()) as { code: string }).code).toBe('CSRF_TOKEN_INVALID');
       }
       await attackPage.goto(`${attacker.origin}/fetch`);
-      await attackPage.waitForFunction(() => document.title === 'sent' || document.title === 'failed');
+      await attackPage.waitForFunction("document.title === 'sent' || document.title === 'failed'");
     } finally {
       await attackPage.close();
     }
