@@ -69,6 +69,7 @@ describe('guard and access-token verification (Redis + PostgreSQL)', () => {
       'get /health/ready',
       // The browser profile: its login (same-origin only, see browser-sessions.e2e-spec) and the static sign-in page.
       'post /auth/browser/login',
+      'get /signin',
       'get /signin/',
       'get /signin/app.js',
       'get /signin/app.css',
