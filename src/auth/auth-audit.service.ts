@@ -8,7 +8,9 @@ export type AuditEvent =
   | 'refresh.reuse_detected'
   | 'logout'
   | 'logout_all'
-  | 'session.revoked';
+  | 'session.revoked'
+  | 'browser.login'
+  | 'csrf.rejected';
 
 /**
  * Structured audit trail. One JSON object per event; never a password, token, secret or cookie

@@ -9,4 +9,6 @@ export interface AuthPrincipal {
   /** When this credential stops being accepted (seconds since epoch). */
   readonly expiresAt: number;
   readonly via: 'bearer' | 'session';
+  /** Browser sessions (`via: 'session'`): when the session ends whatever its activity (seconds). */
+  readonly absoluteExpiresAt?: number;
 }

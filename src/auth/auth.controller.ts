@@ -4,6 +4,7 @@ import { AUTH_OPTIONS, AuthModuleOptions } from './auth.options';
 import type { AuthPrincipal } from './auth-principal.model';
 import { AuthService, IssuedTokens } from './auth.service';
 import { refreshCookieName, refreshCookieOptions } from './refresh-cookie.options';
+import { sessionCookieName, sessionCookieOptions } from './browser/session-cookie.options';
 import { authValidationPipe } from './auth-validation.pipe';
 import { AUTH_FAILURE_KEY, CurrentUser } from './decorators/current-user.decorator';
 import { OptionalAuth, Public } from './decorators/public.decorator';
@@ -76,20 +77,26 @@ export class AuthController {
     const refreshToken = body.refreshToken ?? this.cookieToken(req);
     const failure = (req as unknown as Record<string, AuthError | undefined>)[AUTH_FAILURE_KEY];
     if (!principal && refreshToken === undefined) {
-      // The bearer named a session that is already over: logging out again is a success.
-      if (failure?.code === 'SESSION_REVOKED') return;
+      // The bearer (or session cookie) named a session that is already over: logging out again is a success.
+      if (failure?.code === 'SESSION_REVOKED') return this.clearSessionCookie(req, res);
+      // A dead or unknown browser-session cookie: nothing to end server-side, drop the cookie.
+      if ((failure?.code === 'SESSION_EXPIRED' || failure?.code === 'SESSION_COOKIE_INVALID') && this.hasSessionCookie(req)) {
+        return this.clearSessionCookie(req, res);
+      }
       throw failure ?? new AuthError('ACCESS_TOKEN_MISSING');
     }
     await this.auth.logout({ principal, refreshToken });
     // Only once the session is really ended: after a 503 the client must be able to retry.
     this.clearCookie(res);
+    if (principal?.via === 'session') this.clearSessionCookie(req, res);
   }
 
   @Post('logout-all')
   @HttpCode(204)
-  async logoutAll(@CurrentUser() principal: AuthPrincipal, @Res({ passthrough: true }) res: Response): Promise<void> {
+  async logoutAll(@CurrentUser() principal: AuthPrincipal, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
     await this.auth.logoutAll(principal);
     this.clearCookie(res);
+    this.clearSessionCookie(req, res);
   }
 
   @Get('me')
@@ -115,5 +122,14 @@ export class AuthController {
 
   private clearCookie(res: Response): void {
     res.clearCookie(refreshCookieName(this.options), refreshCookieOptions(this.options));
+  }
+
+  private hasSessionCookie(req: Request): boolean {
+    return typeof (req.cookies as Record<string, unknown> | undefined)?.[sessionCookieName(this.options)] === 'string';
+  }
+
+  /** The browser-session cookie, when the request carried one. */
+  private clearSessionCookie(req: Request, res: Response): void {
+    if (this.hasSessionCookie(req)) res.clearCookie(sessionCookieName(this.options), sessionCookieOptions(this.options));
   }
 }

@@ -7,6 +7,9 @@ import { AuthController } from './auth.controller';
 import { AuthReadiness } from './auth-readiness.service';
 import { AuthService, REFRESH_CODEC } from './auth.service';
 import { AuthenticationService } from './authentication.service';
+import { BrowserController } from './browser/browser.controller';
+import { BROWSER_SESSION_CODEC, BROWSER_SESSION_TAG, BrowserSessionService } from './browser/browser-session.service';
+import { SignInPageController } from './browser/sign-in-page.controller';
 import { CLOCK, systemClock } from './clock.port';
 import { ProblemDetailsFilter } from './errors/problem-details.filter';
 import { AuthGuard } from './guards/auth.guard';
@@ -49,6 +52,11 @@ const providers: Provider[] = [
   },
   { provide: REFRESH_CODEC, inject: [SIGNING_KEYS], useFactory: (k: SigningKeySet) => new RefreshTokenCodec(k.macSeed) },
   {
+    provide: BROWSER_SESSION_CODEC,
+    inject: [SIGNING_KEYS],
+    useFactory: (k: SigningKeySet) => new RefreshTokenCodec(k.macSeed, BROWSER_SESSION_TAG),
+  },
+  {
     provide: REDIS_CONNECTION,
     inject: [AUTH_OPTIONS],
     useFactory: async (o: AuthModuleOptions): Promise<Redis | null> => {
@@ -80,6 +88,7 @@ const providers: Provider[] = [
   RevocationView,
   AuthenticationService,
   AuthService,
+  BrowserSessionService,
   AuthReadiness,
   { provide: APP_GUARD, useClass: AuthGuard },
   { provide: APP_FILTER, useClass: ProblemDetailsFilter },
@@ -94,7 +103,7 @@ const providers: Provider[] = [
 @Module({})
 export class AuthModule extends AuthModuleBase implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(noStore).forRoutes(AuthController, SessionsController);
+    consumer.apply(noStore).forRoutes(AuthController, SessionsController, BrowserController, SignInPageController);
   }
 
   static override forRoot(options: typeof AUTH_OPTIONS_TYPE): DynamicModule {
@@ -109,7 +118,7 @@ export class AuthModule extends AuthModuleBase implements NestModule {
     return {
       ...base,
       global: true,
-      controllers: [AuthController, SessionsController, JwksController],
+      controllers: [AuthController, SessionsController, JwksController, BrowserController, SignInPageController],
       providers: [...(base.providers ?? []), ...providers],
       exports: [AuthReadiness, AuthenticationService, AUTH_OPTIONS],
     };

@@ -31,6 +31,15 @@ export interface AuthModuleOptions {
   readonly revocationMaxStaleness: number;
   /** Entries in the verified-token cache; 0 disables it. */
   readonly verifiedTokenCacheSize: number;
+  /** The browser profile (cookie sessions). Seconds. */
+  readonly browser: {
+    readonly idleTtl: number;
+    readonly absoluteTtl: number;
+    /** A session's lastUsed is written at most once per this interval. */
+    readonly touchInterval: number;
+    /** Origins an unsafe cookie request or a browser login may come from; empty: the request's own (Host). */
+    readonly publicOrigins: readonly string[];
+  };
 }
 
 export const {
@@ -60,5 +69,6 @@ export function authOptionsFromConfig(c: AppConfig): AuthModuleOptions {
     redisUrl: c.redisUrl,
     revocationMaxStaleness: c.revocationMaxStaleness,
     verifiedTokenCacheSize: 10000,
+    browser: { ...c.browserSession, publicOrigins: c.publicOrigins },
   };
 }

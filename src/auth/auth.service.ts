@@ -3,7 +3,7 @@ import { AUTH_OPTIONS, AuthModuleOptions } from './auth.options';
 import { AuthAudit } from './auth-audit.service';
 import type { AuthPrincipal } from './auth-principal.model';
 import { Clock, CLOCK } from './clock.port';
-import { CREDENTIALS_PORT, CredentialsPort } from './credentials/credentials.port';
+import { CREDENTIALS_PORT, CredentialsPort, VerifiedUser } from './credentials/credentials.port';
 import { AuthError } from './errors/auth-error.model';
 import { RevocationView } from './revocation/revocation-view.service';
 import { REVOCATION_STORE, RevocationEntry, RevocationStore } from './revocation/revocation.store';
@@ -66,12 +66,21 @@ export class AuthService {
     throw new AuthError('PASSWORD_REJECTED', { detail: result.detail });
   }
 
-  async login(email: string, password: string, client: ClientContext): Promise<IssuedTokens> {
+  /**
+   * The one credential check every login goes through (API and browser profiles): the user, or
+   * INVALID_CREDENTIALS (uniform body and timing, audited).
+   */
+  async verifyCredentials(email: string, password: string): Promise<VerifiedUser> {
     const user = await this.credentials.verify(email, password);
     if (!user) {
       this.audit.record('login.failure');
       throw new AuthError('INVALID_CREDENTIALS');
     }
+    return user;
+  }
+
+  async login(email: string, password: string, client: ClientContext): Promise<IssuedTokens> {
+    const user = await this.verifyCredentials(email, password);
     const now = this.clock.now();
     const sid = newSessionId(now);
     const authTime = Math.floor(now / 1000);

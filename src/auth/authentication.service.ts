@@ -1,4 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { AUTH_OPTIONS, AuthModuleOptions } from './auth.options';
+import { BrowserSessionService } from './browser/browser-session.service';
+import type { RequestOrigin } from './browser/request-origin.model';
+import { sessionCookieName } from './browser/session-cookie.options';
 import { AuthError } from './errors/auth-error.model';
 import { AccessTokenService } from './tokens/access-token.service';
 import { RevocationView } from './revocation/revocation-view.service';
@@ -8,14 +12,27 @@ const BEARER = /^Bearer ([^\s]{1,4096})$/i;
 
 /**
  * What the global guard delegates to: bearer token -> principal, with revocation enforced from
- * the local view (no network round trip unless the view is stale).
+ * the local view (no network round trip unless the view is stale); or, without an Authorization
+ * header, the browser-session cookie -> principal (a store read; CSRF enforced on unsafe methods).
  */
 @Injectable()
 export class AuthenticationService {
+  /** The browser-session cookie the guard looks for when there is no Authorization header. */
+  readonly sessionCookieName: string;
+
   constructor(
     private readonly tokens: AccessTokenService,
     private readonly revocations: RevocationView,
-  ) {}
+    private readonly browserSessions: BrowserSessionService,
+    @Inject(AUTH_OPTIONS) options: AuthModuleOptions,
+  ) {
+    this.sessionCookieName = sessionCookieName(options);
+  }
+
+  /** Browser profile: the session cookie's value and what the request says about its origin. */
+  authenticateSession(cookie: string, req: RequestOrigin): Promise<AuthPrincipal> {
+    return this.browserSessions.authenticate(cookie, req);
+  }
 
   /** The token from an Authorization header value, or null when there is none. */
   static bearerFrom(header: string | undefined): string | null | 'malformed' {

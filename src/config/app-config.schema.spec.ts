@@ -142,6 +142,35 @@ describe('loadConfig', () => {
     expect(refusal({ REFRESH_TOKEN_TTL: '1209600' })).toBe('REFRESH_STORAGE_TTL');
   });
 
+  describe('browser sessions', () => {
+    it('default to NIST 800-63B AAL2 timeouts (30 min idle, 12 h absolute), lastUsed written at most once a minute', () => {
+      expect(loadConfig({}).browserSession).toEqual({ idleTtl: 1800, absoluteTtl: 43200, touchInterval: 60 });
+      expect(loadConfig({}).publicOrigins).toEqual([]);
+    });
+
+    it('reads AUTH_BROWSER_* and AUTH_PUBLIC_ORIGIN (normalised to origins)', () => {
+      const c = loadConfig({
+        AUTH_BROWSER_IDLE_TTL: '900',
+        AUTH_BROWSER_ABSOLUTE_TTL: '3600',
+        AUTH_BROWSER_TOUCH_INTERVAL: '30',
+        AUTH_PUBLIC_ORIGIN: 'https://App.example.com/, http://localhost:3000',
+      });
+      expect(c.browserSession).toEqual({ idleTtl: 900, absoluteTtl: 3600, touchInterval: 30 });
+      expect(c.publicOrigins).toEqual(['https://app.example.com', 'http://localhost:3000']);
+    });
+
+    it.each<[Record<string, string>, string]>([
+      [{ AUTH_BROWSER_IDLE_TTL: '3600', AUTH_BROWSER_ABSOLUTE_TTL: '1800' }, 'AUTH_BROWSER_ABSOLUTE_TTL'],
+      [{ AUTH_BROWSER_IDLE_TTL: '30' }, 'AUTH_BROWSER_IDLE_TTL'],
+      [{ AUTH_BROWSER_IDLE_TTL: '100', AUTH_BROWSER_TOUCH_INTERVAL: '60' }, 'AUTH_BROWSER_TOUCH_INTERVAL'],
+      [{ AUTH_PUBLIC_ORIGIN: 'https://app.example.com/login' }, 'AUTH_PUBLIC_ORIGIN'],
+      [{ AUTH_PUBLIC_ORIGIN: 'ftp://app.example.com' }, 'AUTH_PUBLIC_ORIGIN'],
+      [{ AUTH_PUBLIC_ORIGIN: '*' }, 'AUTH_PUBLIC_ORIGIN'],
+    ])('refuses %j', (env, variable) => {
+      expect(refusal(env)).toBe(variable);
+    });
+  });
+
   describe('production refuses insecure or single-process set-ups', () => {
     it('loads a complete, secure production environment, without development keys', () => {
       const c = loadConfig(PRODUCTION);
@@ -156,6 +185,7 @@ describe('loadConfig', () => {
       ['AUTH_COOKIE_HTTP_ONLY=false', { AUTH_COOKIE_HTTP_ONLY: '0' }, 'AUTH_COOKIE_HTTP_ONLY'],
       ['AUTH_COOKIE_SAME_SITE=None', { AUTH_COOKIE_SAME_SITE: 'None' }, 'AUTH_COOKIE_SAME_SITE'],
       ['AUTH_COOKIE_SAME_SITE=none', { AUTH_COOKIE_SAME_SITE: 'none' }, 'AUTH_COOKIE_SAME_SITE'],
+      ['AUTH_PUBLIC_ORIGIN over plain http', { AUTH_PUBLIC_ORIGIN: 'https://a.example, http://b.example' }, 'AUTH_PUBLIC_ORIGIN'],
     ])('%s', (_what, change, variable) => {
       expect(refusal({ ...PRODUCTION, ...change })).toBe(variable);
       // The same settings are allowed in development.

@@ -45,6 +45,20 @@ export interface AppConfig {
   readonly embeddedDataDir: string;
   /** Milliseconds the local revocation view may go without Redis before the guard asks Redis. */
   readonly revocationMaxStaleness: number;
+  /** The browser profile: cookie sessions (seconds). */
+  readonly browserSession: {
+    /** A browser session unused this long is dead (NIST 800-63B AAL2: 30 min). */
+    readonly idleTtl: number;
+    /** A browser session lives at most this long (AAL2: 12 h). */
+    readonly absoluteTtl: number;
+    /** lastUsed is written at most once per this many seconds per session. */
+    readonly touchInterval: number;
+  };
+  /**
+   * Origins (scheme://host[:port]) the browser pages are served from: an unsafe cookie request or
+   * a browser login must come from one of them. Empty: the request's own origin (its Host).
+   */
+  readonly publicOrigins: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -104,6 +118,25 @@ function url(env: Env, name: string, protocols: readonly string[]): string | nul
   return v;
 }
 
+function origins(env: Env, name: string): string[] {
+  const v = raw(env, name);
+  if (v === undefined) return [];
+  return v.split(',').map((item) => {
+    const text = item.trim();
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(text);
+    } catch {
+      parsed = undefined;
+    }
+    const bare = parsed && parsed.pathname === '/' && !parsed.search && !parsed.hash && !parsed.username && !parsed.password && !text.endsWith('?');
+    if (!parsed || !bare || !['http:', 'https:'].includes(parsed.protocol) || /\/\/[^/]*\/./.test(text)) {
+      throw new ConfigError(name, 'must be a comma-separated list of origins like https://app.example.com (scheme, host, optional port; no path)', text);
+    }
+    return parsed.origin;
+  });
+}
+
 export function loadConfig(env: Env = process.env): AppConfig {
   const nodeEnv = raw(env, 'NODE_ENV') ?? 'development';
   const production = nodeEnv === 'production';
@@ -111,6 +144,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const refreshStorageTtl = int(env, 'REFRESH_STORAGE_TTL', 604800, 60, 31536000);
   if (refreshStorageTtl < refreshTokenTtl) {
     throw new ConfigError('REFRESH_STORAGE_TTL', `must be at least REFRESH_TOKEN_TTL (${refreshTokenTtl})`, String(refreshStorageTtl));
+  }
+  const browserIdleTtl = int(env, 'AUTH_BROWSER_IDLE_TTL', 1800, 60, 86400);
+  const browserAbsoluteTtl = int(env, 'AUTH_BROWSER_ABSOLUTE_TTL', 43200, 60, 2592000);
+  if (browserAbsoluteTtl < browserIdleTtl) {
+    throw new ConfigError('AUTH_BROWSER_ABSOLUTE_TTL', `must be at least AUTH_BROWSER_IDLE_TTL (${browserIdleTtl})`, String(browserAbsoluteTtl));
+  }
+  const browserTouchInterval = int(env, 'AUTH_BROWSER_TOUCH_INTERVAL', 60, 0, 3600);
+  if (browserTouchInterval * 2 > browserIdleTtl) {
+    throw new ConfigError('AUTH_BROWSER_TOUCH_INTERVAL', `must be at most half of AUTH_BROWSER_IDLE_TTL (${browserIdleTtl})`, String(browserTouchInterval));
   }
   const trustProxyRaw = raw(env, 'TRUST_PROXY');
   if (trustProxyRaw !== undefined && !/^(false|loopback|linklocal|uniquelocal|\d+|[0-9a-fA-F.:/, ]+)$/.test(trustProxyRaw)) {
@@ -155,6 +197,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     embeddedDataDir: raw(env, 'EMBEDDED_DATA_DIR') ?? './data',
     revocationMaxStaleness: int(env, 'AUTH_REVOCATION_MAX_STALENESS', 5000, 0, 600000),
+    browserSession: { idleTtl: browserIdleTtl, absoluteTtl: browserAbsoluteTtl, touchInterval: browserTouchInterval },
+    publicOrigins: origins(env, 'AUTH_PUBLIC_ORIGIN'),
   };
   if (production) assertProductionSafe(config);
   return Object.freeze(config);
@@ -167,4 +211,6 @@ function assertProductionSafe(c: AppConfig): void {
   if (!c.cookie.secure) throw new ConfigError('AUTH_COOKIE_SECURE', 'must be true when NODE_ENV=production', 'false');
   if (!c.cookie.httpOnly) throw new ConfigError('AUTH_COOKIE_HTTP_ONLY', 'must be true when NODE_ENV=production', 'false');
   if (c.cookie.sameSite === 'None') throw new ConfigError('AUTH_COOKIE_SAME_SITE', 'must be Lax or Strict when NODE_ENV=production', 'None');
+  const plain = c.publicOrigins.find((o) => o.startsWith('http:'));
+  if (plain) throw new ConfigError('AUTH_PUBLIC_ORIGIN', 'must use https when NODE_ENV=production', plain);
 }

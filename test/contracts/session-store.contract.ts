@@ -304,6 +304,81 @@ export function sessionStoreContract(name: string, factory: () => Promise<Sessio
       });
     });
 
+    describe('lookup and touch (browser sessions)', () => {
+      it('lookup returns the live session with its current secret hash; null when unknown or another user\u2019s', async () => {
+        const u = freshUser();
+        const s = newSession(u, t0, { kind: 'browser' });
+        await store().create(s);
+        const found = await store().lookup(u, s.sid, t0 + 1);
+        expect(found?.session).toEqual(viewOf(s));
+        // The full SHA-256 or a prefix of at least 128 bits of it (see SessionCredential).
+        expect(found!.secretHash.length).toBeGreaterThanOrEqual(16);
+        expect(Buffer.compare(found!.secretHash, s.secretHash.subarray(0, found!.secretHash.length))).toBe(0);
+        expect(await store().lookup(freshUser(), s.sid, t0 + 1)).toBeNull();
+        expect(await store().lookup(u, newSession(u, t0).sid, t0 + 1)).toBeNull();
+      });
+
+      it('lookup is null after idle or absolute expiry, revoke and revokeAll', async () => {
+        const u = freshUser();
+        const idle = newSession(u, t0, { kind: 'browser', idleTtlMs: 60_000 });
+        const abs = newSession(u, t0 + 1, { kind: 'browser', absoluteExpiresAt: t0 + 1 + 30_000 });
+        const revoked = newSession(u, t0 + 2, { kind: 'browser' });
+        for (const s of [idle, abs, revoked]) await store().create(s);
+        expect(await store().lookup(u, idle.sid, t0 + 60_000)).toBeNull();
+        expect(await store().lookup(u, abs.sid, t0 + 1 + 30_000)).toBeNull();
+        await store().revoke(u, revoked.sid);
+        expect(await store().lookup(u, revoked.sid, t0 + 10)).toBeNull();
+        const v = freshUser();
+        const cut = newSession(v, t0, { kind: 'browser' });
+        await store().create(cut);
+        await store().revokeAll(v, t0 + 1, ABSOLUTE_MS);
+        expect(await store().lookup(v, cut.sid, t0 + 10)).toBeNull();
+      });
+
+      it('touch records use (lastUsedAt) and slides the idle timeout', async () => {
+        const u = freshUser();
+        const s = newSession(u, t0, { kind: 'browser', idleTtlMs: 60_000 });
+        await store().create(s);
+        expect(await store().touch(u, s.sid, t0 + 50_000, 60_000)).toBe(true);
+        expect((await store().get(u, s.sid, t0 + 50_000))?.lastUsedAt).toBe(t0 + 50_000);
+        // Past the original idle deadline, alive because it was used; dead idle after the new one.
+        expect(await store().lookup(u, s.sid, t0 + 100_000)).not.toBeNull();
+        expect((await store().listByUser(u, t0 + 100_000)).map((x) => x.lastUsedAt)).toEqual([t0 + 50_000]);
+        expect(await store().lookup(u, s.sid, t0 + 110_000)).toBeNull();
+      });
+
+      it('touch never moves lastUsedAt back, never revives or extends past the absolute expiry', async () => {
+        const u = freshUser();
+        const s = newSession(u, t0, { kind: 'browser', idleTtlMs: 60_000, absoluteExpiresAt: t0 + 90_000 });
+        await store().create(s);
+        expect(await store().touch(u, s.sid, t0 + 40_000, 60_000)).toBe(true);
+        expect(await store().touch(u, s.sid, t0 + 30_000, 60_000)).toBe(true);
+        expect((await store().get(u, s.sid, t0 + 40_000))?.lastUsedAt).toBe(t0 + 40_000);
+        expect(await store().touch(u, s.sid, t0 + 80_000, 60_000)).toBe(true);
+        expect(await store().lookup(u, s.sid, t0 + 90_000)).toBeNull();
+        expect(await store().touch(u, s.sid, t0 + 90_000, 60_000)).toBe(false);
+        const idle = newSession(u, t0, { kind: 'browser', idleTtlMs: 60_000 });
+        await store().create(idle);
+        expect(await store().touch(u, idle.sid, t0 + 60_000, 60_000)).toBe(false);
+        expect(await store().get(u, idle.sid, t0 + 60_001)).toBeNull();
+      });
+
+      it('touch is false for unknown, revoked and cut-off sessions, and writes nothing', async () => {
+        const u = freshUser();
+        expect(await store().touch(u, newSession(u, t0).sid, t0, 60_000)).toBe(false);
+        const s = newSession(u, t0, { kind: 'browser' });
+        await store().create(s);
+        await store().revoke(u, s.sid);
+        expect(await store().touch(u, s.sid, t0 + 1, 60_000)).toBe(false);
+        expect(await store().get(u, s.sid, t0 + 1)).toBeNull();
+        const c = newSession(u, t0 + 2, { kind: 'browser' });
+        await store().create(c);
+        await store().revokeAll(u, t0 + 3, ABSOLUTE_MS);
+        expect(await store().touch(u, c.sid, t0 + 4, 60_000)).toBe(false);
+        expect(await store().listByUser(u, t0 + 4)).toEqual([]);
+      });
+    });
+
     describe('reuse with revokeAllOnReuse', () => {
       it('kills every session of the user created before the reuse, and only theirs', async () => {
         const u = freshUser();

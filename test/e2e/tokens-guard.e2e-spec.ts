@@ -67,6 +67,12 @@ describe('guard and access-token verification (Redis + PostgreSQL)', () => {
       'get /.well-known/jwks.json',
       'get /health/live',
       'get /health/ready',
+      // The browser profile: its login (same-origin only, see browser-sessions.e2e-spec) and the static sign-in page.
+      'post /auth/browser/login',
+      'get /signin',
+      'get /signin/',
+      'get /signin/app.js',
+      'get /signin/app.css',
     ]);
 
     it('every route except the public ones answers 401 ACCESS_TOKEN_MISSING (problem+json, WWW-Authenticate) without a token', async () => {

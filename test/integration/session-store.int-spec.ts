@@ -72,6 +72,7 @@ describe('RedisSessionStore: what only a real Redis shows', () => {
       await store.rotate(rotateCmd(b, b.secretHash, t0 + 1_000, { kind: 'browser', graceMs: 0 }));
       await store.rotate(rotateCmd(c, c.secretHash, t0 + 1_000, { idleTtlMs: 10 * 60_000 })); // idle beyond absolute
       await store.revoke(u, d.sid);
+      await store.touch(u, b.sid, t0 + 2_000, 60_000); // slides the idle TTL
       await store.listByUser(u, t0 + 1_000);
       await store.get(u, a.sid, t0 + 1_000);
     }
@@ -144,6 +145,24 @@ describe('RedisSessionStore: what only a real Redis shows', () => {
     expect(gTtl).toBeLessThanOrEqual(GRACE_MS);
   });
 
+  it("touch slides the user key's TTL to the session's new idle deadline, never past the absolute lifetime", async () => {
+    const t0 = Date.now();
+    const u = freshUser();
+    const s = newSession(u, t0, { kind: 'browser', idleTtlMs: 5_000, absoluteExpiresAt: t0 + 100_000 });
+    await store.create(s);
+    const [key] = await client.keys(`*{${u}}`);
+    expect(await client.pttl(key)).toBeLessThanOrEqual(5_000);
+    expect(await store.touch(u, s.sid, t0 + 1_000, 60_000)).toBe(true);
+    const slid = await client.pttl(key);
+    expect(slid).toBeGreaterThan(50_000);
+    expect(slid).toBeLessThanOrEqual(60_000);
+    // Near the absolute end, the deadline is capped by it; the key (shared by the user's sessions)
+    // never shortens, and never outlives the absolute lifetime.
+    expect(await store.touch(u, s.sid, t0 + 50_000, 60_000)).toBe(true);
+    expect(await client.pttl(key)).toBeLessThanOrEqual(100_000);
+    expect(await store.get(u, s.sid, t0 + 100_000)).toBeNull();
+  });
+
   it('a stopped Redis surfaces as AuthError STORE_UNAVAILABLE, and the store works again after a restart', async () => {
     const u = freshUser();
     await redis.stop();
@@ -153,6 +172,8 @@ describe('RedisSessionStore: what only a real Redis shows', () => {
       await expect(store.rotate(rotateCmd(s, s.secretHash, Date.now()))).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
       await expect(store.get(u, s.sid, Date.now())).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
       await expect(store.listByUser(u, Date.now())).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      await expect(store.lookup(u, s.sid, Date.now())).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      await expect(store.touch(u, s.sid, Date.now(), 60_000)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
       await expect(store.revoke(u, s.sid)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
       await expect(store.revokeAll(u, Date.now(), ABSOLUTE_MS)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
       await expect(store.ping()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });

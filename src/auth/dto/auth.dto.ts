@@ -33,3 +33,8 @@ export class LoginDto {
 export class RefreshDto {
   @IsOptional() @IsString() @MaxLength(300) refreshToken?: string;
 }
+
+export class BrowserLoginDto {
+  @IsString() @MaxLength(254) email!: string;
+  @IsString() @MaxLength(1024) password!: string;
+}

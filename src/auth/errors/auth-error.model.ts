@@ -14,6 +14,7 @@ export const AUTH_ERROR_CODES = {
   REFRESH_TOKEN_INVALID: { status: 401, title: 'Refresh token is invalid' },
   REFRESH_TOKEN_REUSED: { status: 401, title: 'Refresh token was already used; the session has been revoked' },
   CSRF_TOKEN_INVALID: { status: 403, title: 'CSRF token missing or invalid' },
+  SESSION_COOKIE_INVALID: { status: 401, title: 'Session cookie is invalid or its session has ended' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
   VALIDATION_FAILED: { status: 400, title: 'Request validation failed' },
   MALFORMED_JSON: { status: 400, title: 'Request body is not valid JSON' },

@@ -3,13 +3,15 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { AuthError } from '../errors/auth-error.model';
 import { AuthenticationService } from '../authentication.service';
+import { requestOriginOf } from '../browser/request-origin';
 import type { AuthPrincipal } from '../auth-principal.model';
 import { AUTH_OPTIONAL, IS_PUBLIC } from '../decorators/public.decorator';
 import { AUTH_FAILURE_KEY, PRINCIPAL_KEY } from '../decorators/current-user.decorator';
 
 /**
  * The global guard: every route requires a valid credential unless it is @Public(). Thin on
- * purpose: it reads metadata and the header, and delegates to AuthenticationService.
+ * purpose: it reads metadata, the Authorization header or else the browser-session cookie, and
+ * delegates to AuthenticationService.
  * Subclass and override the protected methods to adapt it (e.g. another transport).
  */
 @Injectable()
@@ -40,7 +42,12 @@ export class AuthGuard implements CanActivate {
 
   protected authenticate(req: Request): AuthPrincipal | Promise<AuthPrincipal> {
     const token = AuthenticationService.bearerFrom(req.headers.authorization);
-    if (token === null) throw new AuthError('ACCESS_TOKEN_MISSING');
+    if (token === null) {
+      // No Authorization header: a browser-session cookie may authenticate (CSRF checked there).
+      const cookie = (req.cookies as Record<string, unknown> | undefined)?.[this.authentication.sessionCookieName];
+      if (typeof cookie === 'string' && cookie.length > 0) return this.authentication.authenticateSession(cookie, requestOriginOf(req));
+      throw new AuthError('ACCESS_TOKEN_MISSING');
+    }
     if (token === 'malformed') throw new AuthError('ACCESS_TOKEN_INVALID');
     return this.authentication.authenticate(token);
   }
@@ -63,8 +70,8 @@ export class AuthGuard implements CanActivate {
   }
 
   private reject(req: Request, e: unknown, optional: boolean): true {
-    // An unavailable store is never treated as "no credentials".
-    if (optional && e instanceof AuthError && e.code !== 'STORE_UNAVAILABLE') {
+    // An unavailable store is never treated as "no credentials", nor is a refused CSRF check.
+    if (optional && e instanceof AuthError && e.code !== 'STORE_UNAVAILABLE' && e.code !== 'CSRF_TOKEN_INVALID') {
       (req as unknown as Record<string, AuthError>)[AUTH_FAILURE_KEY] = e;
       return true;
     }

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { NewSession, RotateCommand, RotateResult, SessionStore, SessionView } from './session.store';
+import type { NewSession, RotateCommand, RotateResult, SessionCredential, SessionStore, SessionView } from './session.store';
 
 interface Entry {
   view: Mutable<SessionView>;
@@ -82,6 +82,20 @@ export class MemorySessionStore implements SessionStore {
     const e = this.sessions.get(this.key(userId, sid));
     if (!e || this.cutOff(e.view) || this.expired(e, now)) return null;
     return { ...e.view };
+  }
+
+  async lookup(userId: string, sid: string, now: number): Promise<SessionCredential | null> {
+    const e = this.sessions.get(this.key(userId, sid));
+    if (!e || this.cutOff(e.view) || this.expired(e, now)) return null;
+    return { session: { ...e.view }, secretHash: Buffer.from(e.secretHash) };
+  }
+
+  async touch(userId: string, sid: string, now: number, idleTtlMs: number): Promise<boolean> {
+    const e = this.sessions.get(this.key(userId, sid));
+    if (!e || this.cutOff(e.view) || this.expired(e, now)) return false;
+    e.view.lastUsedAt = Math.max(e.view.lastUsedAt, now);
+    e.idleTtlMs = idleTtlMs;
+    return true;
   }
 
   async listByUser(userId: string, now: number): Promise<SessionView[]> {

@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import { redisCall } from '../redis/redis-call.helper';
 import { sessionCreatedAt } from '../tokens/session-id.codec';
-import type { NewSession, RotateCommand, RotateResult, SessionKind, SessionStore, SessionView } from './session.store';
+import type { NewSession, RotateCommand, RotateResult, SessionCredential, SessionKind, SessionStore, SessionView } from './session.store';
 
 /*
  * Key layout: ONE hash per user, which is both the sessions' storage and the per-user index.
@@ -111,12 +111,27 @@ if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if cutOf(KEYS[1]) < tonumber(ARGV[1]) then redis.call('HSET', KEYS[1], '!cut', ARGV[1]) end
 return 1`;
 
+// KEYS: u. ARGV: sid, now, idleMs. Marks a live session used and slides its idle timeout (never
+// past its absolute expiry). 0, writing nothing, when the session is gone, expired or cut off.
+const TOUCH = `${PRELUDE}
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+if not v then return 0 end
+local s = dec(v)
+local now = tonumber(ARGV[2])
+if created(ARGV[1]) < cutOf(KEYS[1]) or now >= s.x or now >= s.l + s.i then return 0 end
+if now > s.l then s.l = now end
+s.i = tonumber(ARGV[3])
+redis.call('HSET', KEYS[1], ARGV[1], enc(s))
+extend(KEYS[1], math.min(s.l + s.i, s.x), now)
+return 1`;
+
 type Arg = string | Buffer | number;
 type Scripted = Redis & {
   authSessionCreate(...args: Arg[]): Promise<number>;
   authSessionRotateBuffer(...args: Arg[]): Promise<Buffer[]>;
   authSessionRevoke(...args: Arg[]): Promise<number>;
   authSessionRevokeAll(...args: Arg[]): Promise<number>;
+  authSessionTouch(...args: Arg[]): Promise<number>;
 };
 
 const KIND_CODE: Record<SessionKind, string> = { api: 'a', browser: 'b' };
@@ -176,6 +191,7 @@ export class RedisSessionStore implements SessionStore {
     redis.defineCommand('authSessionRotate', { numberOfKeys: 2, lua: ROTATE });
     redis.defineCommand('authSessionRevoke', { numberOfKeys: 2, lua: REVOKE });
     redis.defineCommand('authSessionRevokeAll', { numberOfKeys: 1, lua: REVOKE_ALL });
+    redis.defineCommand('authSessionTouch', { numberOfKeys: 1, lua: TOUCH });
     this.redis = redis as Scripted;
   }
 
@@ -230,6 +246,17 @@ export class RedisSessionStore implements SessionStore {
   async get(userId: string, sid: string, now: number): Promise<SessionView | null> {
     const [rec, meta, cut] = await redisCall(() => this.redis.hmgetBuffer(this.userKey(userId), sid, `${sid}:m`, '!cut'));
     return this.toView(userId, sid, rec, meta, cut ? Number(cut.toString()) : 0, now);
+  }
+
+  async lookup(userId: string, sid: string, now: number): Promise<SessionCredential | null> {
+    const [rec, meta, cut] = await redisCall(() => this.redis.hmgetBuffer(this.userKey(userId), sid, `${sid}:m`, '!cut'));
+    const session = this.toView(userId, sid, rec, meta, cut ? Number(cut.toString()) : 0, now);
+    return session && rec ? { session, secretHash: Buffer.from(rec.subarray(28, 28 + HASH_BYTES)) } : null;
+  }
+
+  async touch(userId: string, sid: string, now: number, idleTtlMs: number): Promise<boolean> {
+    const n = await redisCall(() => this.redis.authSessionTouch(this.userKey(userId), sid, now, Math.max(1, Math.ceil(idleTtlMs))));
+    return n > 0;
   }
 
   async listByUser(userId: string, now: number): Promise<SessionView[]> {

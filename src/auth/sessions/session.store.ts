@@ -62,11 +62,30 @@ export type RotateResult =
   | { readonly kind: 'expired' }
   | { readonly kind: 'invalid' };
 
+/** A live session with what it takes to check a presented secret (browser-session lookup). */
+export interface SessionCredential {
+  readonly session: SessionView;
+  /**
+   * SHA-256 of the current secret, or its first 16+ bytes (the Redis adapter keeps 128 bits);
+   * the caller compares that prefix in constant time.
+   */
+  readonly secretHash: Buffer;
+}
+
 export interface SessionStore {
   create(session: NewSession): Promise<void>;
   rotate(cmd: RotateCommand): Promise<RotateResult>;
   /** The live session, or null (unknown, expired, revoked). */
   get(userId: string, sid: string, now: number): Promise<SessionView | null>;
+  /** The live session and its current secret hash, or null (unknown, expired, revoked). */
+  lookup(userId: string, sid: string, now: number): Promise<SessionCredential | null>;
+  /**
+   * Records use of a live session: lastUsedAt = max(lastUsedAt, now), the idle timeout becomes
+   * `idleTtlMs` from now (never past the absolute expiry), and the key's TTL slides with it.
+   * False (and nothing written) when the session is unknown, expired or revoked. Callers
+   * throttle it (a browser session is touched at most once per touch interval).
+   */
+  touch(userId: string, sid: string, now: number, idleTtlMs: number): Promise<boolean>;
   /** Live sessions of a user, from the per-user index (no SCAN). */
   listByUser(userId: string, now: number): Promise<SessionView[]>;
   /** True when a live session was removed. */

@@ -23,8 +23,12 @@ export const MAX_REFRESH_TOKEN_LENGTH = 270;
 export class RefreshTokenCodec {
   private readonly macKey: Buffer;
 
-  constructor(macSeed: Buffer) {
-    this.macKey = Buffer.from(hkdfSync('sha256', macSeed, 'auth-domain', 'refresh-token-tag/v1', 32));
+  /**
+   * `purpose` separates token families: the browser-session cookie uses the same format under its
+   * own tag key, so neither kind of token is ever "genuine" as the other.
+   */
+  constructor(macSeed: Buffer, purpose = 'refresh-token-tag/v1') {
+    this.macKey = Buffer.from(hkdfSync('sha256', macSeed, 'auth-domain', purpose, 32));
   }
 
   create(userId: string, sid: string): { token: string; secret: Buffer; secretHash: Buffer } {

@@ -1,0 +1,50 @@
+import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res, UsePipes } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { AUTH_OPTIONS, AuthModuleOptions } from '../auth.options';
+import type { AuthPrincipal } from '../auth-principal.model';
+import { authValidationPipe } from '../auth-validation.pipe';
+import { CurrentUser } from '../decorators/current-user.decorator';
+import { Public } from '../decorators/public.decorator';
+import { BrowserLoginDto } from '../dto/auth.dto';
+import { AuthError } from '../errors/auth-error.model';
+import { BrowserSessionService, BrowserSessionState } from './browser-session.service';
+import { requestOriginOf } from './request-origin';
+import { sessionCookieName, sessionCookieOptions } from './session-cookie.options';
+
+/**
+ * The browser profile over HTTP. Signing out is the shared POST /auth/logout (with the cookie and
+ * the CSRF token); the session list and revocation are the shared /auth/sessions routes.
+ */
+@Controller('auth/browser')
+export class BrowserController {
+  constructor(
+    private readonly browser: BrowserSessionService,
+    @Inject(AUTH_OPTIONS) private readonly options: AuthModuleOptions,
+  ) {}
+
+  /** `{email, password}` from a page of ours -> the session cookie, and the page's state (CSRF token). */
+  @Public()
+  @Post('login')
+  @UsePipes(authValidationPipe())
+  @HttpCode(200)
+  async login(@Body() body: BrowserLoginDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<BrowserSessionState> {
+    const name = sessionCookieName(this.options);
+    const presented = (req.cookies as Record<string, unknown> | undefined)?.[name];
+    const result = await this.browser.login(
+      body.email,
+      body.password,
+      { userAgent: req.get('user-agent'), ip: req.ip },
+      requestOriginOf(req),
+      typeof presented === 'string' && presented.length > 0 ? presented : undefined,
+    );
+    res.cookie(name, result.cookieValue, sessionCookieOptions(this.options, result.cookieMaxAge));
+    return result.state;
+  }
+
+  /** Who the cookie says you are, and the CSRF token for this session. Read-only. */
+  @Get('session')
+  session(@CurrentUser() principal: AuthPrincipal): BrowserSessionState {
+    if (principal.via !== 'session') throw new AuthError('SESSION_COOKIE_INVALID');
+    return this.browser.state(principal);
+  }
+}
