@@ -22,7 +22,8 @@ redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[3])
 if redis.call('PTTL', KEYS[2]) < x - c then redis.call('PEXPIRE', KEYS[2], x - c) end
 return 1`;
 
-// KEYS: s, g, idx, cut. ARGV: presented, genuine, next, sealed, now, idleMs, graceMs, revokeAll, cutoffTtl, sid, kind
+// KEYS: s, g, idx, cut. ARGV: presented, genuine, next, sealed, now, idleMs, graceMs, revokeAll, cutoffTtl, sid, kind,
+//   binding, checkBinding, revokeOnMismatch
 const ROTATE = `
 local f = redis.call('HMGET', KEYS[1], 'h', 'p', 'r', 'c', 'l', 'x', 'i', 'k', 't', 'd', 'b')
 if (not f[1]) or f[8] ~= ARGV[11] then return {'invalid'} end
@@ -34,16 +35,24 @@ end
 if now >= tonumber(f[6]) or now >= tonumber(f[5]) + tonumber(f[7]) then
   redis.call('DEL', KEYS[1], KEYS[2]); redis.call('ZREM', KEYS[3], ARGV[10]); return {'expired'}
 end
-if f[1] == ARGV[1] then
+local current = f[1] == ARGV[1]
+local sealed = false
+if (not current) and f[2] and f[2] == ARGV[1] and now <= tonumber(f[3]) + tonumber(ARGV[7]) then
+  sealed = redis.call('GET', KEYS[2])
+end
+if (current or sealed) and ARGV[13] == '1' and f[11] and f[11] ~= '' and f[11] ~= ARGV[12] then
+  if ARGV[14] == '1' then
+    redis.call('DEL', KEYS[1], KEYS[2]); redis.call('ZREM', KEYS[3], ARGV[10]); return {'binding_mismatch', '1'}
+  end
+  return {'binding_mismatch', '0'}
+end
+if current then
   redis.call('HSET', KEYS[1], 'h', ARGV[3], 'p', ARGV[1], 'r', ARGV[5], 'l', ARGV[5], 'i', ARGV[6])
   redis.call('PEXPIRE', KEYS[1], math.max(math.min(tonumber(ARGV[6]), tonumber(f[6]) - now), 1))
   if tonumber(ARGV[7]) > 0 then redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[7]) else redis.call('DEL', KEYS[2]) end
   return {'rotated', f[8], f[4], ARGV[5], f[9], f[6], f[10], f[11]}
 end
-if f[2] and f[2] == ARGV[1] and now <= tonumber(f[3]) + tonumber(ARGV[7]) then
-  local sealed = redis.call('GET', KEYS[2])
-  if sealed then return {'grace', f[8], f[4], f[5], f[9], f[6], f[10], f[11], sealed} end
-end
+if sealed then return {'grace', f[8], f[4], f[5], f[9], f[6], f[10], f[11], sealed} end
 if ARGV[2] ~= '1' then return {'invalid'} end
 redis.call('DEL', KEYS[1], KEYS[2]); redis.call('ZREM', KEYS[3], ARGV[10])
 if ARGV[8] == '1' then
@@ -129,6 +138,9 @@ export class RedisSessionStore implements SessionStore {
         Math.max(1, Math.ceil(cmd.cutoffTtlMs)),
         cmd.sid,
         KIND_CODE[cmd.kind],
+        cmd.bindingHash ?? '',
+        cmd.bindingHash === null ? '0' : '1',
+        cmd.revokeOnBindingMismatch ? '1' : '0',
       ),
     );
     const kind = r[0].toString();
@@ -150,6 +162,8 @@ export class RedisSessionStore implements SessionStore {
         return { kind, session: view(), sealedSuccessor: r[8] };
       case 'reused':
         return { kind, revokedAll: r[1].toString() === '1' };
+      case 'binding_mismatch':
+        return { kind, revoked: r[1].toString() === '1' };
       case 'expired':
         return { kind };
       default:
