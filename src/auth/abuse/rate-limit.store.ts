@@ -1,4 +1,4 @@
-import type { ThrottlerStorage, ThrottlerStorageRecord } from '@nestjs/throttler';
+import type { ThrottlerStorage } from '@nestjs/throttler';
 
 /**
  * The rate-limit counter port: @nestjs/throttler's storage contract (fixed window per key, then
@@ -9,4 +9,4 @@ import type { ThrottlerStorage, ThrottlerStorageRecord } from '@nestjs/throttler
 export const RATE_LIMIT_STORE = Symbol('RATE_LIMIT_STORE');
 
 export type RateLimitStore = ThrottlerStorage;
-export type RateLimitRecord = ThrottlerStorageRecord;
+export type RateLimitRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;

@@ -33,3 +33,8 @@ export class LoginDto {
 export class RefreshDto {
   @IsOptional() @IsString() @MaxLength(300) refreshToken?: string;
 }
+
+export class ChangePasswordDto {
+  @IsString() @MaxLength(1024) currentPassword!: string;
+  @IsString() @MaxLength(1024) newPassword!: string;
+}
