@@ -110,6 +110,10 @@ export class MemorySessionStore implements SessionStore {
 
   async ping(): Promise<void> {}
 
+  async approximateSize(): Promise<number | null> {
+    return this.sessions.size;
+  }
+
   private revokeAllSync(userId: string, cutoff: number, ttlMs: number): void {
     const prev = this.cutoffs.get(userId);
     this.cutoffs.set(userId, { at: Math.max(cutoff, prev?.at ?? 0), until: this.wallClock() + ttlMs });

@@ -221,6 +221,17 @@ export class RedisSessionStore implements SessionStore {
     await redisCall(() => this.redis.ping());
   }
 
+  private sampled: { at: number; value: number | null } = { at: 0, value: null };
+
+  async approximateSize(): Promise<number | null> {
+    if (Date.now() - this.sampled.at < 15_000) return this.sampled.value;
+    const info = await redisCall(() => this.redis.info('keyspace'));
+    const db = (this.redis.options.db ?? 0) as number;
+    const m = new RegExp(`^db${db}:keys=(\\d+)`, 'm').exec(info);
+    this.sampled = { at: Date.now(), value: m ? Number(m[1]) : 0 };
+    return this.sampled.value;
+  }
+
   private toView(userId: string, sid: string, f: (string | null)[], cut: string | null, now: number): SessionView | null {
     const [idle, k, c, l, t, x, d, b] = f;
     if (k === null || k === undefined) return null;

@@ -86,4 +86,11 @@ export interface SessionStore {
    */
   revokeAll(userId: string, cutoff: number, cutoffTtlMs: number): Promise<void>;
   ping(): Promise<void>;
+  /**
+   * For the metrics gauge only (never on a request path): the number of sessions, exact in
+   * memory; Redis answers the key count of its database from INFO keyspace (no SCAN, no DBSIZE
+   * per call), sampled at most every 15 s. That counts every key (~2 per session plus counters),
+   * so it is an upper bound, documented as such.
+   */
+  approximateSize(): Promise<number | null>;
 }
