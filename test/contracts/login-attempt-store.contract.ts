@@ -112,6 +112,15 @@ export function loginAttemptStoreContract(name: string, factory: () => Promise<L
       const refused = await store().begin(trusted, last + POLICY.maxDelayMs, POLICY);
       expect(refused).toEqual({ allowed: false, reason: 'cap', retryAt: last + POLICY.decayMs });
       expect((await store().begin(keys(account), last + POLICY.decayMs - 1, POLICY)).allowed).toBe(false);
+      // Never forever: decayMs after the last counted failure the counter starts again.
+      expect(await store().begin(trusted, last + POLICY.decayMs, POLICY)).toEqual({ allowed: true, accountFailures: 1, sourceFailures: 1 });
+    });
+
+    it('counters decay decayMs after the last failure (by the clock the caller passes)', async () => {
+      const k = keys();
+      for (let i = 0; i < POLICY.sourceFree; i++) await store().begin(k, t0, POLICY);
+      expect((await store().begin(k, t0 + 1, POLICY)).allowed).toBe(false);
+      expect(await store().begin(k, t0 + POLICY.decayMs, POLICY)).toEqual({ allowed: true, accountFailures: 1, sourceFailures: 1 });
     });
 
     it('counters of different accounts are independent', async () => {

@@ -17,8 +17,8 @@ export class MemoryLoginAttemptStore implements LoginAttemptStore {
 
   async begin(keys: AttemptKeys, now: number, p: LockoutPolicy): Promise<AttemptDecision> {
     this.sweep();
-    const account = this.read(`a\0${keys.account}`);
-    const source = this.read(`s\0${keys.account}\0${keys.source}`);
+    const account = this.read(`a\0${keys.account}`, now, p.decayMs);
+    const source = this.read(`s\0${keys.account}\0${keys.source}`, now, p.decayMs);
     const blocked = decide(source, account, now, p);
     if (blocked) return { allowed: false, ...blocked };
     const wall = this.wallClock();
@@ -48,9 +48,11 @@ export class MemoryLoginAttemptStore implements LoginAttemptStore {
     return this.counters.size;
   }
 
-  private read(key: string): Counter {
+  /** Decay by the caller's clock (`now`); the wall-clock expiry only bounds memory. */
+  private read(key: string, now: number, decayMs: number): Counter {
     const c = this.counters.get(key);
     if (!c || c.expiresAt <= this.wallClock()) return { n: 0, at: 0, trustedUntil: 0, expiresAt: 0 };
+    if (c.n > 0 && now >= c.at + decayMs) return { ...c, n: 0, at: 0 };
     return { ...c };
   }
 

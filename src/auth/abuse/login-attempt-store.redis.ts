@@ -16,6 +16,10 @@ local s = redis.call('HMGET', KEYS[2], 'n', 'a', 't')
 local an, aat = tonumber(a[1] or '0'), tonumber(a[2] or '0')
 local sn, sat, st = tonumber(s[1] or '0'), tonumber(s[2] or '0'), tonumber(s[3] or '0')
 local maxd = tonumber(ARGV[6])
+-- Decay by the caller's clock (the key TTL is only the storage bound).
+local decay = tonumber(ARGV[8])
+if an > 0 and now >= aat + decay then an = 0; redis.call('DEL', KEYS[1]) end
+if sn > 0 and now >= sat + decay then sn = 0; redis.call('HSET', KEYS[2], 'n', 0) end
 local function delay(n, free, base)
   if n < free then return 0 end
   return math.min(maxd, base * 2 ^ math.min(n - free, 30))
