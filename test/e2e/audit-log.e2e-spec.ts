@@ -173,6 +173,8 @@ describe('audit log (captured pino output)', () => {
     expect(text).not.toMatch(/198\.51\.100\.10|192\.0\.2\.\d/);
     expect(text).not.toContain('"event":"forged"');
     for (const l of all) expect(l.time).toMatch(/Z$/);
+    // Every audit line carries the request id of the request that caused it.
+    for (const l of all.filter((x) => x.audit)) expect({ event: l.event, reqId: typeof l.reqId }).toEqual({ event: l.event, reqId: 'string' });
     const events = new Set(all.filter((l) => l.audit).map((l) => l.event));
     for (const e of ['register', 'login.success', 'login.failure', 'login.locked', 'refresh', 'refresh.reuse_detected', 'refresh.binding_mismatch',
       'session.revoked', 'logout', 'password.changed', 'logout_all', 'reauth.required', 'rate_limited']) {
