@@ -1,4 +1,6 @@
+import { Controller, Module, Post } from '@nestjs/common';
 import request from 'supertest';
+import { CurrentUser, RequireRecentAuth } from '../../src/auth';
 import { FakeClock } from '../support/fake-clock';
 import {
   bearer,
@@ -110,5 +112,41 @@ describe('password policy, change password, recent authentication', () => {
       expect((await changePassword(fresh.accessToken, PASSWORD, 'a brand new passphrase')).status).toBe(204);
       expect((await request(t.http).post('/auth/logout-all').set('Authorization', bearer(fresh.accessToken))).status).toBe(204);
     });
+  });
+});
+
+/** A feature module outside src/auth, importing only the auth index, marks its own sensitive route. */
+@Controller('feature')
+class FeatureController {
+  @RequireRecentAuth(60)
+  @Post('transfer')
+  transfer(@CurrentUser('sub') sub: string): { ok: true; sub: string } {
+    return { ok: true, sub };
+  }
+}
+@Module({ controllers: [FeatureController] })
+class FeatureModule {}
+
+describe('@RequireRecentAuth in a feature module', () => {
+  const clock = new FakeClock();
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ clock, redis: false, database: 'embedded', imports: [FeatureModule] });
+  });
+  afterAll(() => t?.close());
+
+  it('its own max age (60 s) applies; without a token the global guard answers first', async () => {
+    const { email } = await register(t.http, uniqueEmail('feature'));
+    const s = await login(t.http, email);
+    const transfer = (token?: string) => {
+      const req = request(t.http).post('/feature/transfer');
+      return token ? req.set('Authorization', bearer(token)) : req;
+    };
+    expectProblem(await transfer(), 401, 'ACCESS_TOKEN_MISSING');
+    expect((await transfer(s.accessToken)).body).toEqual({ ok: true, sub: s.userId });
+    clock.advanceSeconds(61);
+    const refused = await transfer(s.accessToken);
+    expectProblem(refused, 401, 'REAUTHENTICATION_REQUIRED');
+    expect(refused.headers['www-authenticate']).toContain('max_age=60');
   });
 });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConsoleLogger, type INestApplication, type LogLevel } from '@nestjs/common';
+import { ConsoleLogger, type INestApplication, type LogLevel, type Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { Server } from 'node:http';
 import request from 'supertest';
@@ -24,6 +24,8 @@ export interface TestAppOptions {
   /** 'postgres': a fresh database (unless env.DATABASE_URL is given); 'embedded': in-memory PGlite. Default 'postgres'. */
   database?: 'postgres' | 'embedded';
   clock?: FakeClock;
+  /** Extra modules next to AppModule (e.g. a feature module consuming the auth context). */
+  imports?: Array<Type<unknown>>;
   /** Where the app's pino lines (audit trail included) go; default: stdout. Set LOG_LEVEL in env to see info lines. */
   logDestination?: { write(line: string): void };
 }
@@ -102,7 +104,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     const config = loadConfig(env);
     const logger = new ConsoleLogger('e2e', { logLevels: LOG_LEVELS });
 
-    let builder = Test.createTestingModule({ imports: [AppModule] })
+    let builder = Test.createTestingModule({ imports: [AppModule, ...(opts.imports ?? [])] })
       .setLogger(logger)
       .overrideProvider(APP_CONFIG)
       .useValue(config);
