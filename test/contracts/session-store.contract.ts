@@ -258,6 +258,16 @@ export function sessionStoreContract(name: string, factory: () => Promise<Sessio
       });
     });
 
+    describe('approximateSize (metrics only)', () => {
+      it('is a number at least the live sessions just created (Redis: an upper bound from INFO keyspace)', async () => {
+        const u = freshUser();
+        for (let i = 0; i < 3; i++) await store().create(newSession(u, t0 + i));
+        const n = await store().approximateSize();
+        expect(typeof n).toBe('number');
+        expect(n).toBeGreaterThanOrEqual(3);
+      });
+    });
+
     describe('device binding', () => {
       it('the recorded binding hash rotates; another one is "binding_mismatch" and (reject) leaves the session usable', async () => {
         const u = freshUser();
