@@ -9,6 +9,7 @@
  *   fine latency: closed-loop probe with microsecond timing (autocannon reports whole ms)
  *   propagation: logout on instance A -> first 401 on instance B, >= 200 trials
  *   login: 16 concurrent argon2id logins, event-loop delay inside the server, /health/live latency
+ *   login timing: sequential logins of a known email (wrong password) vs an unknown email, medians
  *   memory: Redis bytes per session with 100k sessions (each rotated once)
  * Prints a table and writes bench/results/latest.json.
  */
@@ -30,6 +31,7 @@ const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const CONNECTIONS = 10;
 const PROPAGATION_TRIALS = Number(process.env.BENCH_PROPAGATION_TRIALS ?? 200);
 const MEMORY_SESSIONS = Number(process.env.BENCH_MEMORY_SESSIONS ?? 100000);
+const LOGIN_TIMING_TRIALS = Number(process.env.BENCH_LOGIN_TIMING_TRIALS ?? 60);
 const PG_ADMIN = process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 const cleanups = [];
@@ -345,16 +347,24 @@ async function main() {
   }
   propagation.sort((a, b) => a - b);
 
-  log('login under load: 16 concurrent argon2id logins, event-loop delay in the server');
+  log('login under load: 16 concurrent argon2id logins (16 accounts), event-loop delay in the server');
+  // One account per worker: the lockout admits at most 5 concurrent attempts per account+address.
+  const loadEmails = [];
+  for (let i = 0; i < 16; i++) {
+    const e = `bench-load-${i}-${randomUUID()}@example.com`;
+    const r = await request(ours.port, 'POST', '/auth/register', { body: { email: e, password } });
+    if (r.status !== 201) throw new Error(`register failed: ${r.status}`);
+    loadEmails.push(e);
+  }
   ours.proc.send('eld:reset');
   const loginStart = Date.now();
   let logins = 0;
   const liveDuring = [];
   let loadDone = false;
   const loginLoad = Promise.all(
-    Array.from({ length: 16 }, async () => {
+    Array.from({ length: 16 }, async (_, i) => {
       while (Date.now() - loginStart < DURATION * 1000) {
-        const r = await request(ours.port, 'POST', '/auth/login', { body: { email, password, refreshTokenDelivery: 'body' } });
+        const r = await request(ours.port, 'POST', '/auth/login', { body: { email: loadEmails[i], password, refreshTokenDelivery: 'body' } });
         if (r.status === 200) logins++;
       }
     }),
@@ -370,6 +380,9 @@ async function main() {
   await Promise.all([loginLoad, liveProbe]);
   const eld = await ipcRead(ours.proc);
   liveDuring.sort((a, b) => a - b);
+
+  log(`login timing: ${LOGIN_TIMING_TRIALS} × known email (wrong password) vs unknown email, interleaved`);
+  const loginTiming = await measureLoginTiming(ours, password);
 
   log(`memory: ${MEMORY_SESSIONS} sessions in a scratch Redis`);
   const memory = await measureSessionMemory();
@@ -393,6 +406,7 @@ async function main() {
       max: propagation[propagation.length - 1],
     },
     loginUnderLoad: { concurrency: 16, loginsPerSecond: logins / DURATION, eventLoopDelayMs: eld, healthLiveP99Ms: pct(liveDuring, 99) },
+    loginTiming,
     memory,
     elapsedS: Math.round((Date.now() - started) / 1000),
   };
@@ -400,6 +414,42 @@ async function main() {
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
   fs.writeFileSync(path.join(__dirname, 'results/latest.json'), JSON.stringify(results, null, 2));
   log('wrote bench/results/latest.json');
+}
+
+/**
+ * Failed-login latency for a registered email vs an unknown one, one request at a time,
+ * interleaved (so drift hits both alike). Each attempt uses a fresh account and a fresh
+ * X-Forwarded-For-free request: at most 1 failure per account, so the lockout never delays these.
+ */
+async function measureLoginTiming(app, password) {
+  const known = [];
+  const unknown = [];
+  const accounts = [];
+  for (let i = 0; i < LOGIN_TIMING_TRIALS; i++) {
+    const e = `bench-timing-${i}-${randomUUID()}@example.com`;
+    const r = await request(app.port, 'POST', '/auth/register', { body: { email: e, password } });
+    if (r.status !== 201) throw new Error(`register failed: ${r.status}`);
+    accounts.push(e);
+  }
+  const once = async (email) => {
+    const t0 = process.hrtime.bigint();
+    const r = await request(app.port, 'POST', '/auth/login', { body: { email, password: 'not the right password at all' } });
+    if (r.status !== 401) throw new Error(`expected 401, got ${r.status}`);
+    return Number(process.hrtime.bigint() - t0) / 1e6;
+  };
+  for (let i = 0; i < LOGIN_TIMING_TRIALS; i++) {
+    known.push(await once(accounts[i]));
+    unknown.push(await once(`bench-nobody-${randomUUID()}@example.com`));
+  }
+  known.sort((a, b) => a - b);
+  unknown.sort((a, b) => a - b);
+  return {
+    trials: LOGIN_TIMING_TRIALS,
+    knownMedianMs: median(known),
+    unknownMedianMs: median(unknown),
+    knownP90Ms: pct(known, 90),
+    unknownP90Ms: pct(unknown, 90),
+  };
 }
 
 async function measureSessionMemory() {
@@ -491,6 +541,7 @@ ratio /auth/refresh ÷ /health/live (ours) ${f(r.ratios.oursRefreshOverLive)}   
 fine p99 latency: live ${f(r.fineLatencyMs.live.p99)} ms, me ${f(r.fineLatencyMs.me.p99)} ms, overhead ${f(r.fineLatencyMs.p99Overhead)} ms   goal ≤ 0.5
 propagation A→B: p50 ${f(r.propagationMs.p50)} ms, p99 ${f(r.propagationMs.p99)} ms, max ${f(r.propagationMs.max)} ms, not seen in 1 s: ${r.propagationMs.notSeenWithin1s}   goal p99 ≤ 50
 login ×16: ${r.loginUnderLoad.loginsPerSecond.toFixed(1)} logins/s, event-loop delay p99 ${f(r.loginUnderLoad.eventLoopDelayMs.p99)} ms (max ${f(r.loginUnderLoad.eventLoopDelayMs.max)}), /health/live p99 ${f(r.loginUnderLoad.healthLiveP99Ms)} ms   goal ELD p99 < 20
+login timing (failed login, median of ${r.loginTiming.trials}): known email ${f(r.loginTiming.knownMedianMs)} ms, unknown email ${f(r.loginTiming.unknownMedianMs)} ms (p90 ${f(r.loginTiming.knownP90Ms)} / ${f(r.loginTiming.unknownP90Ms)})
 Redis memory: ${r.memory.bytesPerSession} bytes per session (${r.memory.sessions} sessions, ${r.memory.keys} keys)   goal ≤ 400
 machine: ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memGiB} GiB, node ${r.machine.node}; ${r.elapsedS} s`);
 }

@@ -4,10 +4,12 @@ import { AuthModule, authOptionsFromConfig } from './auth';
 import { UsersModule } from './users';
 import { HealthModule } from './health/health.module';
 import { NotesModule } from './notes/notes.module';
+import { LoggingModule } from './logging/logging.module';
 
 @Module({
   imports: [
     ConfigModule,
+    LoggingModule,
     AuthModule.forRootAsync({
       imports: [UsersModule],
       inject: [APP_CONFIG],

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res, UsePipes } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res, UseGuards, UsePipes } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AUTH_OPTIONS, AuthModuleOptions } from './auth.options';
 import type { AuthPrincipal } from './auth-principal.model';
@@ -8,7 +8,10 @@ import { sessionCookieName, sessionCookieOptions } from './browser/session-cooki
 import { authValidationPipe } from './auth-validation.pipe';
 import { AUTH_FAILURE_KEY, CurrentUser } from './decorators/current-user.decorator';
 import { OptionalAuth, Public } from './decorators/public.decorator';
-import { LoginDto, RefreshDto, RegisterDto } from './dto/auth.dto';
+import { ChangePasswordDto, LoginDto, RefreshDto, RegisterDto } from './dto/auth.dto';
+import { AuthThrottlerGuard } from './abuse/auth-throttler.guard';
+import { RequireRecentAuth } from './decorators/require-recent-auth.decorator';
+import type { ClientContext } from './auth.service';
 import { AuthError } from './errors/auth-error.model';
 
 interface TokenResponse {
@@ -21,6 +24,12 @@ interface TokenResponse {
 
 /** Validation only where there is a body: pipes cost a promise hop on every request. */
 const validated = UsePipes(authValidationPipe());
+/** Rate limited per client address and route (AUTH_RATE_LIMIT_*); never on the guarded hot path. */
+const throttled = UseGuards(AuthThrottlerGuard);
+
+function clientOf(req: Request): ClientContext {
+  return { userAgent: req.get('user-agent'), ip: req.ip };
+}
 
 /** Thin HTTP adapter: parses transport (cookie or body), calls AuthService, shapes the reply. */
 @Controller('auth')
@@ -32,6 +41,7 @@ export class AuthController {
 
   @Public()
   @Post('register')
+  @throttled
   @validated
   @HttpCode(201)
   register(@Body() body: RegisterDto): Promise<{ id: string; email: string }> {
@@ -40,15 +50,17 @@ export class AuthController {
 
   @Public()
   @Post('login')
+  @throttled
   @validated
   @HttpCode(200)
   async login(@Body() body: LoginDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<TokenResponse> {
-    const tokens = await this.auth.login(body.email, body.password, { userAgent: req.get('user-agent'), ip: req.ip });
+    const tokens = await this.auth.login(body.email, body.password, clientOf(req));
     return this.deliver(tokens, body.refreshTokenDelivery ?? 'cookie', res);
   }
 
   @Public()
   @Post('refresh')
+  @throttled
   @validated
   @HttpCode(200)
   async refresh(@Body() body: RefreshDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<TokenResponse> {
@@ -56,7 +68,7 @@ export class AuthController {
     const token = fromBody ?? this.cookieToken(req);
     if (token === undefined) throw new AuthError('REFRESH_TOKEN_MISSING');
     try {
-      return this.deliver(await this.auth.refresh(token), fromBody !== undefined ? 'body' : 'cookie', res);
+      return this.deliver(await this.auth.refresh(token, clientOf(req)), fromBody !== undefined ? 'body' : 'cookie', res);
     } catch (e) {
       // A dead cookie is useless to the browser: drop it so the client stops presenting it.
       if (fromBody === undefined && e instanceof AuthError && e.status === 401) this.clearCookie(res);
@@ -92,11 +104,22 @@ export class AuthController {
   }
 
   @Post('logout-all')
+  @RequireRecentAuth()
   @HttpCode(204)
   async logoutAll(@CurrentUser() principal: AuthPrincipal, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
     await this.auth.logoutAll(principal);
     this.clearCookie(res);
     this.clearSessionCookie(req, res);
+  }
+
+  /** Needs the current password and a recent sign-in; ends every other session, keeps this one. */
+  @Post('password')
+  @RequireRecentAuth()
+  @throttled
+  @validated
+  @HttpCode(204)
+  changePassword(@Body() body: ChangePasswordDto, @CurrentUser() principal: AuthPrincipal, @Req() req: Request): Promise<void> {
+    return this.auth.changePassword(principal, body.currentPassword, body.newPassword, clientOf(req));
   }
 
   @Get('me')

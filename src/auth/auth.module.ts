@@ -5,7 +5,19 @@ import { AUTH_ASYNC_OPTIONS_TYPE, AUTH_OPTIONS, AUTH_OPTIONS_TYPE, AuthModuleBas
 import { AuthAudit } from './auth-audit.service';
 import { AuthController } from './auth.controller';
 import { AuthReadiness } from './auth-readiness.service';
-import { AuthService, REFRESH_CODEC } from './auth.service';
+import { ATTEMPT_KEYER, AuthService, DEVICE_BINDER, REFRESH_CODEC } from './auth.service';
+import { AttemptKeyer } from './abuse/attempt-keys';
+import { AuthThrottlerGuard } from './abuse/auth-throttler.guard';
+import { MemoryLoginAttemptStore } from './abuse/login-attempt-store.memory';
+import { RedisLoginAttemptStore } from './abuse/login-attempt-store.redis';
+import { LOGIN_ATTEMPT_STORE } from './abuse/login-attempt.store';
+import { MemoryRateLimitStore } from './abuse/rate-limit-store.memory';
+import { RedisRateLimitStore } from './abuse/rate-limit-store.redis';
+import { RATE_LIMIT_STORE } from './abuse/rate-limit.store';
+import { AuthMetrics } from './auth-metrics.service';
+import { RecentAuthGuard } from './decorators/require-recent-auth.decorator';
+import { MetricsController } from './metrics.controller';
+import { DeviceBinder } from './sessions/device-binding';
 import { AuthenticationService } from './authentication.service';
 import { BrowserController } from './browser/browser.controller';
 import { BROWSER_SESSION_CODEC, BROWSER_SESSION_TAG, BrowserSessionService } from './browser/browser-session.service';
@@ -51,6 +63,12 @@ const providers: Provider[] = [
     },
   },
   { provide: REFRESH_CODEC, inject: [SIGNING_KEYS], useFactory: (k: SigningKeySet) => new RefreshTokenCodec(k.macSeed) },
+  { provide: ATTEMPT_KEYER, inject: [SIGNING_KEYS], useFactory: (k: SigningKeySet) => new AttemptKeyer(k.macSeed) },
+  {
+    provide: DEVICE_BINDER,
+    inject: [SIGNING_KEYS, AUTH_OPTIONS],
+    useFactory: (k: SigningKeySet, o: AuthModuleOptions) => new DeviceBinder(k.macSeed, o.deviceBinding),
+  },
   {
     provide: BROWSER_SESSION_CODEC,
     inject: [SIGNING_KEYS],
@@ -82,8 +100,21 @@ const providers: Provider[] = [
         ? new RedisRevocationStore(redis, () => createRedisConnection(o.redisUrl as string, 'auth-revocations'))
         : new MemoryRevocationStore(),
   },
+  {
+    provide: LOGIN_ATTEMPT_STORE,
+    inject: [REDIS_CONNECTION],
+    useFactory: (redis: Redis | null) => (redis ? new RedisLoginAttemptStore(redis) : new MemoryLoginAttemptStore()),
+  },
+  {
+    provide: RATE_LIMIT_STORE,
+    inject: [REDIS_CONNECTION],
+    useFactory: (redis: Redis | null) => (redis ? new RedisRateLimitStore(redis) : new MemoryRateLimitStore()),
+  },
   RedisLifecycle,
+  AuthMetrics,
   AuthAudit,
+  AuthThrottlerGuard,
+  RecentAuthGuard,
   AccessTokenService,
   RevocationView,
   AuthenticationService,
@@ -118,9 +149,10 @@ export class AuthModule extends AuthModuleBase implements NestModule {
     return {
       ...base,
       global: true,
-      controllers: [AuthController, SessionsController, JwksController, BrowserController, SignInPageController],
+      controllers: [AuthController, SessionsController, JwksController, BrowserController, SignInPageController, MetricsController],
       providers: [...(base.providers ?? []), ...providers],
-      exports: [AuthReadiness, AuthenticationService, AUTH_OPTIONS],
+      // RecentAuthGuard (and what it needs) so a feature module's @RequireRecentAuth() resolves.
+      exports: [AuthReadiness, AuthenticationService, AUTH_OPTIONS, RecentAuthGuard, AuthAudit, AuthMetrics, CLOCK],
     };
   }
 }

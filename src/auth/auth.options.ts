@@ -1,6 +1,8 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import type { AppConfig } from '../config';
 import type { SigningAlgorithm } from './tokens/signing-keys.loader';
+import type { LockoutPolicy } from './abuse/login-attempt.store';
+import type { DeviceBindingMode } from './sessions/device-binding';
 
 export type CompromiseAction = 'REVOKE_SESSION' | 'REVOKE_ALL';
 
@@ -40,7 +42,34 @@ export interface AuthModuleOptions {
     /** Origins an unsafe cookie request or a browser login may come from; empty: the request's own (Host). */
     readonly publicOrigins: readonly string[];
   };
+  /** Per client address and route (login, register, refresh, password change): `max` requests per `windowSeconds`. */
+  readonly rateLimit: { readonly windowSeconds: number; readonly max: number };
+  readonly lockout: LockoutPolicy;
+  readonly deviceBinding: DeviceBindingMode;
+  readonly bindingMismatchAction: 'reject' | 'revoke';
+  /** Seconds: @RequireRecentAuth() routes need an auth_time at most this old (unless they say otherwise). */
+  readonly reauthMaxAge: number;
 }
+
+const SECOND = 1000;
+const HOUR = 3600 * SECOND;
+
+/**
+ * Progressive lockout, documented in the README: 5 free failures per account+address, then
+ * 2 s doubling; 10 per account from all addresses, then 2 s doubling (skipped by an address that
+ * signed in successfully in the last 30 days); every delay capped at 1 h; 100 consecutive
+ * failures stop all attempts on the account until 24 h after the last one.
+ */
+export const DEFAULT_LOCKOUT_POLICY: LockoutPolicy = Object.freeze({
+  sourceFree: 5,
+  sourceBaseDelayMs: 2 * SECOND,
+  accountFree: 10,
+  accountBaseDelayMs: 2 * SECOND,
+  maxDelayMs: HOUR,
+  accountHardCap: 100,
+  decayMs: 24 * HOUR,
+  trustedSourceMs: 30 * 24 * HOUR,
+});
 
 export const {
   ConfigurableModuleClass: AuthModuleBase,
@@ -70,5 +99,10 @@ export function authOptionsFromConfig(c: AppConfig): AuthModuleOptions {
     revocationMaxStaleness: c.revocationMaxStaleness,
     verifiedTokenCacheSize: 10000,
     browser: { ...c.browserSession, publicOrigins: c.publicOrigins },
+    rateLimit: c.rateLimit,
+    lockout: DEFAULT_LOCKOUT_POLICY,
+    deviceBinding: c.deviceBinding,
+    bindingMismatchAction: c.bindingMismatchAction,
+    reauthMaxAge: c.reauthMaxAge,
   };
 }

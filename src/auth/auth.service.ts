@@ -12,10 +12,15 @@ import { SESSION_STORE, SessionStore, SessionView } from './sessions/session.sto
 import { AccessTokenService, CLOCK_TOLERANCE_SECONDS } from './tokens/access-token.service';
 import { openSuccessor, RefreshTokenCodec, sealSuccessor, hashSecret } from './tokens/refresh-token.codec';
 import { isSessionId, newSessionId } from './tokens/session-id.codec';
+import { AttemptKeyer } from './abuse/attempt-keys';
+import { LOGIN_ATTEMPT_STORE, type LoginAttemptStore } from './abuse/login-attempt.store';
+import { AuthMetrics } from './auth-metrics.service';
+import { DeviceBinder } from './sessions/device-binding';
 
 /** What the client tells us about itself; plain data, no HTTP types. */
 export interface ClientContext {
   readonly userAgent?: string;
+  /** The client address as the transport established it (behind trusted proxies only). */
   readonly ip?: string;
 }
 
@@ -37,6 +42,8 @@ export interface SessionSummary {
 }
 
 export const REFRESH_CODEC = Symbol('REFRESH_CODEC');
+export const ATTEMPT_KEYER = Symbol('ATTEMPT_KEYER');
+export const DEVICE_BINDER = Symbol('DEVICE_BINDER');
 
 /**
  * Orchestrates the session lifecycle. Every token is issued only after the store recorded the
@@ -54,6 +61,10 @@ export class AuthService {
     private readonly accessTokens: AccessTokenService,
     private readonly revocationView: RevocationView,
     private readonly audit: AuthAudit,
+    private readonly metrics: AuthMetrics,
+    @Inject(LOGIN_ATTEMPT_STORE) private readonly attempts: LoginAttemptStore,
+    @Inject(ATTEMPT_KEYER) private readonly keyer: AttemptKeyer,
+    @Inject(DEVICE_BINDER) private readonly binder: DeviceBinder,
   ) {}
 
   async register(email: string, password: string): Promise<{ id: string; email: string }> {
@@ -67,20 +78,47 @@ export class AuthService {
   }
 
   /**
-   * The one credential check every login goes through (API and browser profiles): the user, or
-   * INVALID_CREDENTIALS (uniform body and timing, audited).
+   * The one credential check every login goes through (API and browser profiles): progressive
+   * lockout around exactly one password verification. The attempt is admitted (and counted as a
+   * failure up front) atomically by the attempt store; a refused attempt still runs the
+   * verification and answers exactly like a wrong password, so neither timing nor response tells
+   * a locked account from an unknown one or a wrong password. A success resets the counters.
    */
-  async verifyCredentials(email: string, password: string): Promise<VerifiedUser> {
+  async verifyCredentials(email: string, password: string, client: ClientContext): Promise<VerifiedUser> {
+    const keys = this.keyer.keys(email, client.ip);
+    const decision = await this.attempts.begin(keys, this.clock.now(), this.options.lockout);
     const user = await this.credentials.verify(email, password);
-    if (!user) {
-      this.audit.record('login.failure');
+    if (!decision.allowed) {
+      this.audit.record('login.locked', {
+        userId: user?.id,
+        ip: client.ip,
+        reason: decision.reason,
+        retryAfterSeconds: Math.max(0, Math.ceil((decision.retryAt - this.clock.now()) / 1000)),
+      });
       throw new AuthError('INVALID_CREDENTIALS');
     }
+    if (!user) {
+      this.audit.record('login.failure', { ip: client.ip, accountFailures: decision.accountFailures, sourceFailures: decision.sourceFailures });
+      throw new AuthError('INVALID_CREDENTIALS');
+    }
+    await this.attempts.succeeded(keys, this.clock.now(), this.options.lockout);
     return user;
   }
 
   async login(email: string, password: string, client: ClientContext): Promise<IssuedTokens> {
-    const user = await this.verifyCredentials(email, password);
+    const done = this.metrics.timer(this.metrics.loginDuration);
+    try {
+      const tokens = await this.loginOnce(email, password, client);
+      done('success');
+      return tokens;
+    } catch (e) {
+      done(e instanceof AuthError && e.code === 'INVALID_CREDENTIALS' ? 'failure' : 'error');
+      throw e;
+    }
+  }
+
+  private async loginOnce(email: string, password: string, client: ClientContext): Promise<IssuedTokens> {
+    const user = await this.verifyCredentials(email, password, client);
     const now = this.clock.now();
     const sid = newSessionId(now);
     const authTime = Math.floor(now / 1000);
@@ -95,14 +133,26 @@ export class AuthService {
       absoluteExpiresAt,
       idleTtlMs: this.options.sessionIdleTtl * 1000,
       deviceLabel: deviceLabel(client.userAgent),
-      bindingHash: '',
+      bindingHash: this.binder.hash(client),
       secretHash: refresh.secretHash,
     });
-    this.audit.record('login.success', { userId: user.id, sid });
+    this.audit.record('login.success', { userId: user.id, sid, ip: client.ip });
     return this.tokensFor(user.id, sid, authTime, refresh.token, absoluteExpiresAt, now);
   }
 
-  async refresh(refreshToken: string): Promise<IssuedTokens> {
+  async refresh(refreshToken: string, client: ClientContext = {}): Promise<IssuedTokens> {
+    const done = this.metrics.timer(this.metrics.refreshDuration);
+    try {
+      const tokens = await this.refreshOnce(refreshToken, client);
+      done('success');
+      return tokens;
+    } catch (e) {
+      done(e instanceof AuthError ? e.code.toLowerCase() : 'error');
+      throw e;
+    }
+  }
+
+  private async refreshOnce(refreshToken: string, client: ClientContext): Promise<IssuedTokens> {
     const parsed = this.codec.parse(refreshToken);
     if (!parsed) throw new AuthError('REFRESH_TOKEN_INVALID');
     const now = this.clock.now();
@@ -120,10 +170,12 @@ export class AuthService {
       graceMs: this.options.refreshReuseGrace * 1000,
       revokeAllOnReuse: this.options.compromiseAction === 'REVOKE_ALL',
       cutoffTtlMs: this.options.sessionAbsoluteTtl * 1000,
+      bindingHash: this.binder.mode === 'off' ? null : this.binder.hash(client),
+      revokeOnBindingMismatch: this.options.bindingMismatchAction === 'revoke',
     });
     switch (result.kind) {
       case 'rotated':
-        this.audit.record('refresh', { userId: parsed.userId, sid: parsed.sid });
+        this.audit.record('refresh', { userId: parsed.userId, sid: parsed.sid, ip: client.ip });
         return this.tokensFor(parsed.userId, parsed.sid, result.session.authTime, next.token, result.session.absoluteExpiresAt, now);
       case 'grace': {
         // A lost response or a second tab: hand back the successor the first request got.
@@ -141,9 +193,21 @@ export class AuthService {
         this.audit.record('refresh.reuse_detected', {
           userId: parsed.userId,
           sid: parsed.sid,
-          detail: result.revokedAll ? 'all sessions revoked' : 'session revoked',
+          ip: client.ip,
+          reason: result.revokedAll ? 'all sessions revoked' : 'session revoked',
         });
         throw new AuthError('REFRESH_TOKEN_REUSED');
+      case 'binding_mismatch':
+        if (result.revoked) {
+          await this.publishRevocation({ kind: 'session', sid: parsed.sid, expiresAt: this.revocationExpiry(now) }, now);
+        }
+        this.audit.record('refresh.binding_mismatch', {
+          userId: parsed.userId,
+          sid: parsed.sid,
+          ip: client.ip,
+          reason: result.revoked ? 'session revoked' : 'refresh refused',
+        });
+        throw new AuthError('DEVICE_MISMATCH');
       case 'expired':
         throw new AuthError('SESSION_EXPIRED');
       default:
@@ -176,6 +240,22 @@ export class AuthService {
     await this.sessions.revokeAll(principal.sub, now, this.options.sessionAbsoluteTtl * 1000);
     await this.publishRevocation({ kind: 'user', userId: principal.sub, cutoff: now, expiresAt: this.revocationExpiry(now) }, now);
     this.audit.record('logout_all', { userId: principal.sub, sid: principal.sid });
+  }
+
+  /**
+   * Requires the current password (one verification); on success every other session of the user
+   * is revoked (each one, with its access tokens) and the caller's own session lives on.
+   */
+  async changePassword(principal: AuthPrincipal, currentPassword: string, newPassword: string, client: ClientContext = {}): Promise<void> {
+    const result = await this.credentials.changePassword(principal.sub, currentPassword, newPassword);
+    if (!result.ok) {
+      if (result.reason === 'PASSWORD_REJECTED') throw new AuthError('PASSWORD_REJECTED', { detail: result.detail });
+      throw new AuthError('INVALID_CREDENTIALS');
+    }
+    const now = this.clock.now();
+    const others = (await this.sessions.listByUser(principal.sub, now)).filter((s) => s.sid !== principal.sid);
+    for (const s of others) await this.endSession(principal.sub, s.sid);
+    this.audit.record('password.changed', { userId: principal.sub, sid: principal.sid, ip: client.ip, revokedSessions: others.length });
   }
 
   async listSessions(principal: AuthPrincipal): Promise<SessionSummary[]> {

@@ -31,6 +31,10 @@ describe('loadConfig', () => {
       compromiseAction: 'REVOKE_ALL',
       redisUrl: null,
       jwt: { algorithm: 'ES256', generateDevKeys: true },
+      rateLimit: { windowSeconds: 300, max: 10 },
+      deviceBinding: 'ua',
+      bindingMismatchAction: 'revoke',
+      reauthMaxAge: 300,
     });
     expect(Object.isFrozen(c)).toBe(true);
   });
@@ -119,6 +123,9 @@ describe('loadConfig', () => {
       ['LOG_LEVEL', 'verbose'],
       ['TRUST_PROXY', 'everyone'],
       ['AUTH_REVOCATION_MAX_STALENESS', 'soon'],
+      ['AUTH_BINDING_MISMATCH_ACTION', 'ignore'],
+      ['AUTH_REAUTH_MAX_AGE', '5'],
+      ['AUTH_REAUTH_MAX_AGE', 'recent'],
     ])('%s=%j', (variable, value) => {
       expect(refusal({ [variable]: value })).toBe(variable);
     });

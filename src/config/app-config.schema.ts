@@ -7,6 +7,7 @@ export type JwtAlgorithm = 'ES256' | 'RS256' | 'PS256';
 export type SameSite = 'Strict' | 'Lax' | 'None';
 export type DeviceBinding = 'off' | 'ua' | 'ua+subnet';
 export type CompromiseAction = 'REVOKE_SESSION' | 'REVOKE_ALL';
+export type BindingMismatchAction = 'reject' | 'revoke';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface AppConfig {
@@ -38,6 +39,10 @@ export interface AppConfig {
   readonly cookie: { readonly secure: boolean; readonly sameSite: SameSite; readonly httpOnly: boolean };
   readonly rateLimit: { readonly windowSeconds: number; readonly max: number };
   readonly deviceBinding: DeviceBinding;
+  /** On a refresh from another device: refuse it, or refuse it and end the session. */
+  readonly bindingMismatchAction: BindingMismatchAction;
+  /** Seconds since the login (auth_time) within which sensitive operations are allowed. */
+  readonly reauthMaxAge: number;
   readonly compromiseAction: CompromiseAction;
   readonly redisUrl: string | null;
   readonly databaseUrl: string | null;
@@ -192,6 +197,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       max: int(env, 'AUTH_RATE_LIMIT_MAX', 10, 1, 100000),
     },
     deviceBinding: oneOf<DeviceBinding>(env, 'AUTH_DEVICE_BINDING', 'ua', ['off', 'ua', 'ua+subnet']),
+    bindingMismatchAction: oneOf<BindingMismatchAction>(env, 'AUTH_BINDING_MISMATCH_ACTION', 'revoke', ['reject', 'revoke']),
+    reauthMaxAge: int(env, 'AUTH_REAUTH_MAX_AGE', 300, 30, 86400),
     compromiseAction: oneOf<CompromiseAction>(env, 'AUTH_COMPROMISE_ACTION', 'REVOKE_ALL', ['REVOKE_SESSION', 'REVOKE_ALL']),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),

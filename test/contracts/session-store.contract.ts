@@ -65,6 +65,8 @@ export function rotateCmd(
     graceMs: GRACE_MS,
     revokeAllOnReuse: false,
     cutoffTtlMs: ABSOLUTE_MS,
+    bindingHash: null,
+    revokeOnBindingMismatch: false,
     ...overrides,
   };
 }
@@ -253,6 +255,77 @@ export function sessionStoreContract(name: string, factory: () => Promise<Sessio
       it('an unknown session is "invalid"', async () => {
         const s = newSession(freshUser(), t0);
         expect(await store().rotate(rotateCmd(s, s.secretHash, t0))).toEqual({ kind: 'invalid' });
+      });
+    });
+
+    describe('approximateSize (metrics only)', () => {
+      it('is a number at least the live sessions just created (Redis: an upper bound from INFO keyspace)', async () => {
+        const u = freshUser();
+        for (let i = 0; i < 3; i++) await store().create(newSession(u, t0 + i));
+        const n = await store().approximateSize();
+        expect(typeof n).toBe('number');
+        expect(n).toBeGreaterThanOrEqual(3);
+      });
+    });
+
+    describe('device binding', () => {
+      it('the recorded binding hash rotates; another one is "binding_mismatch" and (reject) leaves the session usable', async () => {
+        const u = freshUser();
+        const s = newSession(u, t0, { bindingHash: 'device-A' });
+        await store().create(s);
+        const wrong = await store().rotate(rotateCmd(s, s.secretHash, t0 + 1_000, { bindingHash: 'device-B' }));
+        expect(wrong).toEqual({ kind: 'binding_mismatch', revoked: false });
+        // Nothing changed: the same secret from the right device still rotates.
+        const ok = rotateCmd(s, s.secretHash, t0 + 2_000, { bindingHash: 'device-A' });
+        expect(kindOf(await store().rotate(ok))).toBe('rotated');
+        expect((await store().get(u, s.sid, t0 + 2_000))?.bindingHash).toBe('device-A');
+      });
+
+      it('with revokeOnBindingMismatch the session is deleted in the same operation', async () => {
+        const u = freshUser();
+        const s = newSession(u, t0, { bindingHash: 'device-A' });
+        await store().create(s);
+        const r = await store().rotate(rotateCmd(s, s.secretHash, t0 + 1_000, { bindingHash: 'device-B', revokeOnBindingMismatch: true }));
+        expect(r).toEqual({ kind: 'binding_mismatch', revoked: true });
+        expect(await store().get(u, s.sid, t0 + 1_000)).toBeNull();
+        expect(await store().listByUser(u, t0 + 1_000)).toEqual([]);
+        expect(kindOf(await store().rotate(rotateCmd(s, s.secretHash, t0 + 2_000, { bindingHash: 'device-A' })))).toBe('invalid');
+      });
+
+      it('the grace successor is refused to another device too', async () => {
+        const u = freshUser();
+        const s = newSession(u, t0, { bindingHash: 'device-A' });
+        await store().create(s);
+        expect(kindOf(await store().rotate(rotateCmd(s, s.secretHash, t0 + 1_000, { bindingHash: 'device-A' })))).toBe('rotated');
+        const stolen = await store().rotate(rotateCmd(s, s.secretHash, t0 + 1_500, { bindingHash: 'device-B' }));
+        expect(stolen).toEqual({ kind: 'binding_mismatch', revoked: false });
+        expect(kindOf(await store().rotate(rotateCmd(s, s.secretHash, t0 + 1_600, { bindingHash: 'device-A' })))).toBe('grace');
+      });
+
+      it('an old secret is reuse whatever the device (theft detection wins)', async () => {
+        const u = freshUser();
+        const s = newSession(u, t0, { bindingHash: 'device-A' });
+        await store().create(s);
+        await store().rotate(rotateCmd(s, s.secretHash, t0 + 1_000, { bindingHash: 'device-A' }));
+        const late = await store().rotate(rotateCmd(s, s.secretHash, t0 + 1_000 + GRACE_MS + 1, { bindingHash: 'device-B' }));
+        expect(late).toEqual({ kind: 'reused', revokedAll: false });
+      });
+
+      it('a null binding (check off) or a session recorded without one is never a mismatch', async () => {
+        const u = freshUser();
+        const a = newSession(u, t0, { bindingHash: 'device-A' });
+        const b = newSession(u, t0 + 1, { bindingHash: '' });
+        await store().create(a);
+        await store().create(b);
+        expect(kindOf(await store().rotate(rotateCmd(a, a.secretHash, t0 + 1_000, { bindingHash: null })))).toBe('rotated');
+        expect(kindOf(await store().rotate(rotateCmd(b, b.secretHash, t0 + 1_000, { bindingHash: 'device-B' })))).toBe('rotated');
+      });
+
+      it('an expired session is "expired", not a mismatch', async () => {
+        const u = freshUser();
+        const s = newSession(u, t0, { bindingHash: 'device-A' });
+        await store().create(s);
+        expect(kindOf(await store().rotate(rotateCmd(s, s.secretHash, t0 + IDLE_MS + 1, { bindingHash: 'device-B' })))).toBe('expired');
       });
     });
 

@@ -141,7 +141,10 @@ describe('embedded mode (in-memory stores + PGlite)', () => {
     clock.advanceSeconds(301);
     expectProblem(await refreshViaBody(t.http, idle.refreshToken), 401, 'SESSION_EXPIRED');
 
-    expect((await request(t.http).post('/auth/logout-all').set('Authorization', bearer(kept.body.accessToken))).status).toBe(204);
+    // logout-all needs a recent sign-in (AUTH_REAUTH_MAX_AGE, 300 s): the refreshed token's auth_time is 601 s old.
+    expectProblem(await request(t.http).post('/auth/logout-all').set('Authorization', bearer(kept.body.accessToken)), 401, 'REAUTHENTICATION_REQUIRED');
+    const fresh = await login(t.http, s.email);
+    expect((await request(t.http).post('/auth/logout-all').set('Authorization', bearer(fresh.accessToken))).status).toBe(204);
     expectProblem(await me(kept.body.accessToken), 401, 'SESSION_REVOKED');
     expectProblem(await refreshViaBody(t.http, kept.body.refreshToken), 401, 'REFRESH_TOKEN_INVALID');
   });

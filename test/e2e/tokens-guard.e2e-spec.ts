@@ -65,6 +65,7 @@ describe('guard and access-token verification (Redis + PostgreSQL)', () => {
       'post /auth/login',
       'post /auth/refresh',
       'get /.well-known/jwks.json',
+      'get /metrics',
       'get /health/live',
       'get /health/ready',
       // The browser profile: its login (same-origin only, see browser-sessions.e2e-spec) and the static sign-in page.

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConsoleLogger, type INestApplication, type LogLevel } from '@nestjs/common';
+import { ConsoleLogger, type INestApplication, type LogLevel, type Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { Server } from 'node:http';
 import request from 'supertest';
@@ -11,6 +11,7 @@ import { AppModule } from '../../src/app.module';
 import { configureApp } from '../../src/app.setup';
 import { CLOCK } from '../../src/auth';
 import { APP_CONFIG, loadConfig, type AppConfig } from '../../src/config';
+import { LOG_DESTINATION } from '../../src/logging/logging.module';
 import type { FakeClock } from './fake-clock';
 import { createTestDatabase } from './postgres';
 import { startRedis, type RedisHarness } from './redis-server';
@@ -23,6 +24,10 @@ export interface TestAppOptions {
   /** 'postgres': a fresh database (unless env.DATABASE_URL is given); 'embedded': in-memory PGlite. Default 'postgres'. */
   database?: 'postgres' | 'embedded';
   clock?: FakeClock;
+  /** Extra modules next to AppModule (e.g. a feature module consuming the auth context). */
+  imports?: Array<Type<unknown>>;
+  /** Where the app's pino lines (audit trail included) go; default: stdout. Set LOG_LEVEL in env to see info lines. */
+  logDestination?: { write(line: string): void };
 }
 
 export interface TestApp {
@@ -68,6 +73,10 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
       JWT_PRIVATE_KEY_PATH: join(keysDir, 'private.pem'),
       JWT_PUBLIC_KEY_PATH: join(keysDir, 'public.pem'),
       AUTH_COOKIE_SECURE: 'true',
+      // Generous: suites that test the rate limit set their own.
+      AUTH_RATE_LIMIT_MAX: '100000',
+      // The suites refresh without repeating the login's User-Agent; device binding has its own suite.
+      AUTH_DEVICE_BINDING: 'off',
     };
 
     let redis: RedisHarness | undefined;
@@ -95,11 +104,12 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     const config = loadConfig(env);
     const logger = new ConsoleLogger('e2e', { logLevels: LOG_LEVELS });
 
-    let builder = Test.createTestingModule({ imports: [AppModule] })
+    let builder = Test.createTestingModule({ imports: [AppModule, ...(opts.imports ?? [])] })
       .setLogger(logger)
       .overrideProvider(APP_CONFIG)
       .useValue(config);
     if (opts.clock) builder = builder.overrideProvider(CLOCK).useValue(opts.clock);
+    if (opts.logDestination) builder = builder.overrideProvider(LOG_DESTINATION).useValue(opts.logDestination);
     const moduleRef = await builder.compile();
 
     const app = moduleRef.createNestApplication({ bodyParser: false, logger });

@@ -76,7 +76,7 @@ export class BrowserSessionService {
    */
   async login(email: string, password: string, client: ClientContext, req: RequestOrigin, presentedCookie?: string): Promise<BrowserLogin> {
     if (!this.sameOrigin(req)) this.refuse(req, 'login from a foreign origin');
-    const user = await this.auth.verifyCredentials(email, password);
+    const user = await this.auth.verifyCredentials(email, password, client);
     if (presentedCookie !== undefined) await this.endPresented(presentedCookie);
     const now = this.clock.now();
     const sid = newSessionId(now);
@@ -94,7 +94,7 @@ export class BrowserSessionService {
       bindingHash: '',
       secretHash: issued.secretHash,
     });
-    this.audit.record('browser.login', { userId: user.id, sid });
+    this.audit.record('browser.login', { userId: user.id, sid, ip: client.ip });
     return {
       cookieValue: issued.token,
       cookieMaxAge: this.options.browser.absoluteTtl,
@@ -193,7 +193,7 @@ export class BrowserSessionService {
   }
 
   private refuse(req: RequestOrigin, why: string, parsed?: ParsedRefreshToken): never {
-    this.audit.record('csrf.rejected', {
+    this.audit.record('csrf.failure', {
       userId: parsed?.userId,
       sid: parsed?.sid,
       detail: `${req.method} ${why}; origin=${(req.origin ?? '-').slice(0, 100)} sec-fetch-site=${req.secFetchSite ?? '-'}`,

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res, UsePipes } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res, UseGuards, UsePipes } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AUTH_OPTIONS, AuthModuleOptions } from '../auth.options';
 import type { AuthPrincipal } from '../auth-principal.model';
@@ -6,6 +6,7 @@ import { authValidationPipe } from '../auth-validation.pipe';
 import { CurrentUser } from '../decorators/current-user.decorator';
 import { Public } from '../decorators/public.decorator';
 import { BrowserLoginDto } from '../dto/auth.dto';
+import { AuthThrottlerGuard } from '../abuse/auth-throttler.guard';
 import { AuthError } from '../errors/auth-error.model';
 import { BrowserSessionService, BrowserSessionState } from './browser-session.service';
 import { requestOriginOf } from './request-origin';
@@ -25,6 +26,7 @@ export class BrowserController {
   /** `{email, password}` from a page of ours -> the session cookie, and the page's state (CSRF token). */
   @Public()
   @Post('login')
+  @UseGuards(AuthThrottlerGuard) // the same per-address limit as the API login
   @UsePipes(authValidationPipe())
   @HttpCode(200)
   async login(@Body() body: BrowserLoginDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<BrowserSessionState> {

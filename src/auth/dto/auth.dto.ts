@@ -38,3 +38,8 @@ export class BrowserLoginDto {
   @IsString() @MaxLength(254) email!: string;
   @IsString() @MaxLength(1024) password!: string;
 }
+
+export class ChangePasswordDto {
+  @IsString() @MaxLength(1024) currentPassword!: string;
+  @IsString() @MaxLength(1024) newPassword!: string;
+}

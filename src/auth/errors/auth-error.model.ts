@@ -13,6 +13,8 @@ export const AUTH_ERROR_CODES = {
   REFRESH_TOKEN_MISSING: { status: 401, title: 'Refresh token required' },
   REFRESH_TOKEN_INVALID: { status: 401, title: 'Refresh token is invalid' },
   REFRESH_TOKEN_REUSED: { status: 401, title: 'Refresh token was already used; the session has been revoked' },
+  DEVICE_MISMATCH: { status: 401, title: 'Refresh token presented from another device' },
+  REAUTHENTICATION_REQUIRED: { status: 401, title: 'Recent authentication required; sign in again' },
   CSRF_TOKEN_INVALID: { status: 403, title: 'CSRF token missing or invalid' },
   SESSION_COOKIE_INVALID: { status: 401, title: 'Session cookie is invalid or its session has ended' },
   RATE_LIMITED: { status: 429, title: 'Too many requests' },
@@ -38,6 +40,8 @@ export interface AuthErrorOptions {
   retryAfter?: number;
   /** Field-level validation errors. */
   errors?: ReadonlyArray<{ field: string; message: string }>;
+  /** REAUTHENTICATION_REQUIRED: the allowed age of the authentication, seconds (RFC 9470 max_age). */
+  maxAge?: number;
   cause?: unknown;
 }
 

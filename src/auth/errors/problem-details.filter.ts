@@ -63,12 +63,14 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     res.setHeader('Content-Type', 'application/problem+json; charset=utf-8');
     res.setHeader('Cache-Control', 'no-store');
     if (err.options.retryAfter !== undefined) res.setHeader('Retry-After', String(err.options.retryAfter));
-    if (err.status === 401) res.setHeader('WWW-Authenticate', wwwAuthenticate(err.code));
+    if (err.status === 401) res.setHeader('WWW-Authenticate', wwwAuthenticate(err.code, err.options.maxAge));
     res.end(JSON.stringify(body));
   }
 }
 
-function wwwAuthenticate(code: AuthErrorCode): string {
+function wwwAuthenticate(code: AuthErrorCode, maxAge?: number): string {
+  // RFC 9470 (step-up authentication challenge).
+  if (code === 'REAUTHENTICATION_REQUIRED') return `Bearer error="insufficient_user_authentication", max_age=${maxAge ?? 0}`;
   if (code === 'ACCESS_TOKEN_MISSING') return 'Bearer';
   if (code === 'ACCESS_TOKEN_INVALID' || code === 'ACCESS_TOKEN_EXPIRED' || code === 'SESSION_REVOKED') {
     return 'Bearer error="invalid_token"';

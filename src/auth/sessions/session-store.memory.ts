@@ -59,7 +59,13 @@ export class MemorySessionStore implements SessionStore {
       this.drop(cmd.userId, cmd.sid);
       return { kind: 'expired' };
     }
-    if (same(e.secretHash, cmd.presentedHash)) {
+    const current = same(e.secretHash, cmd.presentedHash);
+    const grace = !current && same(e.prevHash, cmd.presentedHash) && e.sealedSuccessor !== null && cmd.now <= e.successorUntil;
+    if ((current || grace) && cmd.bindingHash !== null && e.view.bindingHash !== '' && e.view.bindingHash !== cmd.bindingHash) {
+      if (cmd.revokeOnBindingMismatch) this.drop(cmd.userId, cmd.sid);
+      return { kind: 'binding_mismatch', revoked: cmd.revokeOnBindingMismatch };
+    }
+    if (current) {
       e.prevHash = e.secretHash;
       e.secretHash = Buffer.from(cmd.nextHash);
       e.rotatedAt = cmd.now;
@@ -69,7 +75,7 @@ export class MemorySessionStore implements SessionStore {
       e.successorUntil = cmd.now + cmd.graceMs;
       return { kind: 'rotated', session: { ...e.view } };
     }
-    if (same(e.prevHash, cmd.presentedHash) && e.sealedSuccessor && cmd.now <= e.successorUntil) {
+    if (grace && e.sealedSuccessor) {
       return { kind: 'grace', session: { ...e.view }, sealedSuccessor: Buffer.from(e.sealedSuccessor) };
     }
     if (!cmd.genuine) return { kind: 'invalid' };
@@ -131,6 +137,10 @@ export class MemorySessionStore implements SessionStore {
 
   /** Sessions held, live or not yet swept (for metrics and tests). */
   get size(): number {
+    return this.sessions.size;
+  }
+
+  async approximateSize(): Promise<number | null> {
     return this.sessions.size;
   }
 

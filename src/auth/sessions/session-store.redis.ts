@@ -63,7 +63,8 @@ local s = dec(ARGV[2])
 extend(KEYS[1], math.max(deadline, math.min(s.l + s.i, s.x)), now)
 return 1`;
 
-// KEYS: u, g. ARGV: sid, presented, genuine, next, sealed, now, idleMs, graceMs, revokeAll, kind
+// KEYS: u, g. ARGV: sid, presented, genuine, next, sealed, now, idleMs, graceMs, revokeAll, kind,
+//   binding, checkBinding, revokeOnMismatch
 const ROTATE = `${PRELUDE}
 local sid = ARGV[1]
 local v = redis.call('HGET', KEYS[1], sid)
@@ -78,17 +79,31 @@ if now >= s.x or now >= s.l + s.i then
   redis.call('HDEL', KEYS[1], sid, sid .. ':m'); redis.call('DEL', KEYS[2]); return {'expired'}
 end
 local meta = redis.call('HGET', KEYS[1], sid .. ':m') or ''
-if s.h == ARGV[2] then
+local current = s.h == ARGV[2]
+local sealed = false
+if (not current) and s.r > 0 and s.p == ARGV[2] and now <= s.r + tonumber(ARGV[8]) then
+  sealed = redis.call('GET', KEYS[2])
+end
+-- Device binding: checked only for a secret that would rotate or get the grace successor; an
+-- older secret is reuse, whatever the device. A session recorded without a binding is never checked.
+if (current or sealed) and ARGV[12] == '1' then
+  local z = string.find(meta, '\0', 1, true)
+  local binding = z and string.sub(meta, 1, z - 1) or ''
+  if binding ~= '' and binding ~= ARGV[11] then
+    if ARGV[13] == '1' then
+      redis.call('HDEL', KEYS[1], sid, sid .. ':m'); redis.call('DEL', KEYS[2]); return {'binding_mismatch', '1'}
+    end
+    return {'binding_mismatch', '0'}
+  end
+end
+if current then
   s.p = s.h; s.h = ARGV[4]; s.r = now; s.l = now; s.i = tonumber(ARGV[7])
   redis.call('HSET', KEYS[1], sid, enc(s))
   if tonumber(ARGV[8]) > 0 then redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[8]) else redis.call('DEL', KEYS[2]) end
   extend(KEYS[1], math.min(s.l + s.i, s.x), now)
   return {'rotated', s.k, num(s.l), num(s.x), num(s.t), meta}
 end
-if s.r > 0 and s.p == ARGV[2] and now <= s.r + tonumber(ARGV[8]) then
-  local sealed = redis.call('GET', KEYS[2])
-  if sealed then return {'grace', s.k, num(s.l), num(s.x), num(s.t), meta, sealed} end
-end
+if sealed then return {'grace', s.k, num(s.l), num(s.x), num(s.t), meta, sealed} end
 if ARGV[3] ~= '1' then return {'invalid'} end
 redis.call('HDEL', KEYS[1], sid, sid .. ':m'); redis.call('DEL', KEYS[2])
 if ARGV[9] == '1' then
@@ -185,6 +200,7 @@ function decodeMeta(m: Buffer | null | undefined): { bindingHash: string; device
 
 export class RedisSessionStore implements SessionStore {
   private readonly redis: Scripted;
+  private sizeSample: { at: number; value: number } | null = null;
 
   constructor(redis: Redis, private readonly prefix = 'auth') {
     redis.defineCommand('authSessionCreate', { numberOfKeys: 1, lua: CREATE });
@@ -216,6 +232,9 @@ export class RedisSessionStore implements SessionStore {
         cmd.graceMs,
         cmd.revokeAllOnReuse ? '1' : '0',
         KIND_CODE[cmd.kind],
+        cmd.bindingHash ?? '',
+        cmd.bindingHash === null ? '0' : '1',
+        cmd.revokeOnBindingMismatch ? '1' : '0',
       ),
     );
     const kind = r[0].toString();
@@ -236,6 +255,8 @@ export class RedisSessionStore implements SessionStore {
         return { kind, session: view(), sealedSuccessor: r[6] };
       case 'reused':
         return { kind, revokedAll: r[1].toString() === '1' };
+      case 'binding_mismatch':
+        return { kind, revoked: r[1].toString() === '1' };
       case 'expired':
         return { kind };
       default:
@@ -282,6 +303,21 @@ export class RedisSessionStore implements SessionStore {
 
   async ping(): Promise<void> {
     await redisCall(() => this.redis.ping());
+  }
+
+  /**
+   * For the metrics gauge only: the keys of this Redis database (INFO keyspace, no SCAN), sampled
+   * at most every 15 s. An upper bound on users with sessions (one key per user, plus short-lived
+   * grace keys and anything else sharing the database).
+   */
+  async approximateSize(): Promise<number | null> {
+    const now = Date.now();
+    if (this.sizeSample && now - this.sizeSample.at < 15_000) return this.sizeSample.value;
+    const info = await redisCall(() => this.redis.info('keyspace'));
+    const db = (this.redis.options.db ?? 0) as number;
+    const m = new RegExp(`^db${db}:keys=(\\d+)`, 'm').exec(info);
+    this.sizeSample = { at: now, value: m ? Number(m[1]) : 0 };
+    return this.sizeSample.value;
   }
 
   private toView(userId: string, sid: string, rec: Buffer | null | undefined, meta: Buffer | null | undefined, cut: number, now: number): SessionView | null {

@@ -53,12 +53,21 @@ export interface RotateCommand {
   readonly revokeAllOnReuse: boolean;
   /** Upper bound for how long a revoke-all cut-off must be remembered. */
   readonly cutoffTtlMs: number;
+  /**
+   * The presenting client's device binding hash, or null to skip the check (binding off). A
+   * session recorded without a binding ('') is never checked. Checked only for a secret that
+   * would rotate or get the grace successor; an older secret is reuse whatever the device.
+   */
+  readonly bindingHash: string | null;
+  /** On a binding mismatch, also delete the session (else only refuse this refresh). */
+  readonly revokeOnBindingMismatch: boolean;
 }
 
 export type RotateResult =
   | { readonly kind: 'rotated'; readonly session: SessionView }
   | { readonly kind: 'grace'; readonly session: SessionView; readonly sealedSuccessor: Buffer }
   | { readonly kind: 'reused'; readonly revokedAll: boolean }
+  | { readonly kind: 'binding_mismatch'; readonly revoked: boolean }
   | { readonly kind: 'expired' }
   | { readonly kind: 'invalid' };
 
@@ -96,4 +105,11 @@ export interface SessionStore {
    */
   revokeAll(userId: string, cutoff: number, cutoffTtlMs: number): Promise<void>;
   ping(): Promise<void>;
+  /**
+   * For the metrics gauge only (never on a request path): the number of sessions, exact in
+   * memory; Redis answers the key count of its database from INFO keyspace (no SCAN, no DBSIZE
+   * per call), sampled at most every 15 s. That counts every key (~2 per session plus counters),
+   * so it is an upper bound, documented as such.
+   */
+  approximateSize(): Promise<number | null>;
 }

@@ -1,0 +1,60 @@
+import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
+import { AUTH_OPTIONS, type AuthModuleOptions } from '../auth.options';
+import { AuthAudit } from '../auth-audit.service';
+import { AuthError } from '../errors/auth-error.model';
+import { subnetOf } from '../sessions/device-binding';
+import { RATE_LIMIT_STORE, type RateLimitStore } from './rate-limit.store';
+
+/**
+ * @nestjs/throttler on the unauthenticated and credential endpoints only (applied per route with
+ * @UseGuards, never globally: the guarded hot path pays nothing). One throttler, `auth`:
+ * AUTH_RATE_LIMIT_MAX requests per AUTH_RATE_LIMIT_WINDOW seconds per client and route, then
+ * blocked for the rest of a window; counters in RATE_LIMIT_STORE (Redis when configured).
+ *
+ * The client is `req.ip`: Express derives it from X-Forwarded-For only through the proxies
+ * TRUST_PROXY names, so without a trusted proxy the header is ignored. (The library's default,
+ * `req.ips[0]`, is the left-most, client-supplied X-Forwarded-For entry: spoofable.) IPv6
+ * clients count per /64, which one client usually holds whole.
+ */
+@Injectable()
+export class AuthThrottlerGuard extends ThrottlerGuard {
+  constructor(
+    @Inject(AUTH_OPTIONS) options: AuthModuleOptions,
+    @Inject(RATE_LIMIT_STORE) storage: RateLimitStore,
+    reflector: Reflector,
+    private readonly audit: AuthAudit,
+  ) {
+    const windowMs = options.rateLimit.windowSeconds * 1000;
+    super({ throttlers: [{ name: 'auth', ttl: windowMs, limit: options.rateLimit.max, blockDuration: windowMs }] }, storage, reflector);
+    // The base class reads its options in onModuleInit, which Nest does not call for a guard
+    // instantiated through @UseGuards: read them now.
+    void super.onModuleInit();
+  }
+
+  /**
+   * Fails open when the counter store is unreachable: the rate limit is a cost multiplier, and
+   * every route it covers that issues credentials (login, refresh, password change) needs Redis
+   * anyway and fails closed there (503); registration keeps working on PostgreSQL alone.
+   */
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    try {
+      return await super.canActivate(context);
+    } catch (e) {
+      if (e instanceof AuthError && e.code === 'STORE_UNAVAILABLE') return true;
+      throw e;
+    }
+  }
+
+  protected override async getTracker(req: Record<string, unknown>): Promise<string> {
+    const ip = String(req.ip ?? (req.socket as { remoteAddress?: string } | undefined)?.remoteAddress ?? 'unknown');
+    return ip.includes(':') && !ip.startsWith('::ffff:') ? subnetOf(ip) || ip : ip;
+  }
+
+  protected override async throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
+    const req = context.switchToHttp().getRequest<{ ip?: string; route?: { path?: string } }>();
+    this.audit.record('rate_limited', { ip: req.ip, route: req.route?.path });
+    throw new AuthError('RATE_LIMITED', { retryAfter: Math.max(1, detail.timeToBlockExpire) });
+  }
+}

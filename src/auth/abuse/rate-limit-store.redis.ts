@@ -1,0 +1,45 @@
+import type Redis from 'ioredis';
+import { redisCall } from '../redis/redis-call.helper';
+import type { RateLimitRecord, RateLimitStore } from './rate-limit.store';
+
+/*
+ *   auth:rl:{<name>:<key>}:h   counter of the current window, PX = window
+ *   auth:rl:{<name>:<key>}:b   present while blocked, PX = block duration
+ */
+// KEYS: hits, block. ARGV: ttl, limit, blockDuration
+const INCREMENT = `
+local hits = redis.call('INCR', KEYS[1])
+if hits == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local pttl = redis.call('PTTL', KEYS[1])
+if pttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); pttl = tonumber(ARGV[1]) end
+local blocked = redis.call('PTTL', KEYS[2])
+if blocked > 0 then return {hits, pttl, 1, blocked} end
+if hits > tonumber(ARGV[2]) then
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
+  return {hits, pttl, 1, tonumber(ARGV[3])}
+end
+return {hits, pttl, 0, 0}`;
+
+type Scripted = Redis & { authRateLimit(...args: (string | number)[]): Promise<number[]> };
+
+export class RedisRateLimitStore implements RateLimitStore {
+  private readonly redis: Scripted;
+
+  constructor(redis: Redis, private readonly prefix = 'auth:rl') {
+    redis.defineCommand('authRateLimit', { numberOfKeys: 2, lua: INCREMENT });
+    this.redis = redis as Scripted;
+  }
+
+  async increment(key: string, ttl: number, limit: number, blockDuration: number, name: string): Promise<RateLimitRecord> {
+    const base = `${this.prefix}:{${name}:${key}}`;
+    const [hits, pttl, blocked, blockPttl] = await redisCall(() =>
+      this.redis.authRateLimit(`${base}:h`, `${base}:b`, Math.max(1, Math.ceil(ttl)), limit, Math.max(1, Math.ceil(blockDuration))),
+    );
+    return {
+      totalHits: hits,
+      timeToExpire: Math.ceil(pttl / 1000),
+      isBlocked: blocked === 1,
+      timeToBlockExpire: blocked === 1 ? Math.ceil(blockPttl / 1000) : 0,
+    };
+  }
+}

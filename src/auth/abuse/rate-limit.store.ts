@@ -1,0 +1,12 @@
+import type { ThrottlerStorage } from '@nestjs/throttler';
+
+/**
+ * The rate-limit counter port: @nestjs/throttler's storage contract (fixed window per key, then
+ * a block of `blockDuration`), with a Redis adapter shared by every instance and an in-memory one
+ * for single-process mode. Durations in ms; the record's times are in whole seconds (as the
+ * throttler expects, it sends them as Retry-After).
+ */
+export const RATE_LIMIT_STORE = Symbol('RATE_LIMIT_STORE');
+
+export type RateLimitStore = ThrottlerStorage;
+export type RateLimitRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;

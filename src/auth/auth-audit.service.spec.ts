@@ -1,0 +1,32 @@
+import { randomBytes } from 'node:crypto';
+import { AuthAudit, escapeControl } from './auth-audit.service';
+import type { AuthMetrics } from './auth-metrics.service';
+import type { PinoLogger } from 'nestjs-pino';
+import type { SigningKeySet } from './tokens/signing-keys.loader';
+
+describe('AuthAudit', () => {
+  const keys = { macSeed: randomBytes(32) } as unknown as SigningKeySet;
+  const metrics = { event: jest.fn() } as unknown as AuthMetrics;
+
+  it('escapes control, format and separator characters', () => {
+    expect(escapeControl('a\nb\r\u0000c\u202ed\u2028')).toBe('a\\u000ab\\u000d\\u0000c\\u202ed\\u2028');
+    expect(escapeControl('plain ✓ text')).toBe('plain ✓ text');
+  });
+
+  it('logs one object per event: audit flag, event, ids, hashed address, escaped and bounded strings; counts the metric', () => {
+    const info = jest.fn();
+    const audit = new AuthAudit(keys, metrics, { info } as unknown as PinoLogger);
+    audit.record('login.failure', { ip: '203.0.113.9', reason: 'x\n{"event":"forged"}'.padEnd(500, 'y'), userId: 'u1' });
+    expect(info).toHaveBeenCalledTimes(1);
+    const [line, msg] = info.mock.calls[0];
+    expect(msg).toBe('login.failure');
+    expect(line).toEqual({ audit: true, event: 'login.failure', ipHash: expect.stringMatching(/^[\w-]{12}$/), reason: expect.any(String), userId: 'u1' });
+    expect(JSON.stringify(line)).not.toContain('203.0.113.9');
+    expect(line.reason).not.toContain('\n');
+    expect(line.reason.length).toBeLessThanOrEqual(220);
+    expect(metrics.event).toHaveBeenCalledWith('login.failure');
+    // Same address, same hash (an operator can correlate); another address, another hash.
+    expect(audit.hashIp('203.0.113.9')).toBe(line.ipHash);
+    expect(audit.hashIp('203.0.113.10')).not.toBe(line.ipHash);
+  });
+});

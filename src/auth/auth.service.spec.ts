@@ -1,0 +1,116 @@
+import { randomBytes } from 'node:crypto';
+import { AttemptKeyer } from './abuse/attempt-keys';
+import { MemoryLoginAttemptStore } from './abuse/login-attempt-store.memory';
+import { DEFAULT_LOCKOUT_POLICY, type AuthModuleOptions } from './auth.options';
+import type { AuthAudit } from './auth-audit.service';
+import type { AuthMetrics } from './auth-metrics.service';
+import { AuthService } from './auth.service';
+import type { CredentialsPort, VerifiedUser } from './credentials/credentials.port';
+import { AuthError } from './errors/auth-error.model';
+import type { RevocationStore } from './revocation/revocation.store';
+import type { RevocationView } from './revocation/revocation-view.service';
+import { DeviceBinder } from './sessions/device-binding';
+import { MemorySessionStore } from './sessions/session-store.memory';
+import type { AccessTokenService } from './tokens/access-token.service';
+import { RefreshTokenCodec } from './tokens/refresh-token.codec';
+
+/**
+ * The login orchestration around the credentials port: on EVERY path (right password, wrong
+ * password, unknown email, malformed email, address held by the lockout, account at the 100-cap)
+ * the port's verify — which runs exactly one argon2 hash, against a dummy hash for unknown users
+ * (users.service.spec.ts) — is called exactly once, and every refusal is the same AuthError.
+ */
+describe('AuthService.login: one password verification on every path', () => {
+  const seed = randomBytes(32);
+  const users = new Map<string, { id: string; password: string }>([
+    ['ada@example.com', { id: 'user-ada', password: 'right password' }],
+    ['bob@example.com', { id: 'user-bob', password: 'right password' }],
+  ]);
+  let verifyCalls: number;
+  const credentials: CredentialsPort = {
+    async verify(email: string, password: string): Promise<VerifiedUser | null> {
+      verifyCalls++;
+      const u = users.get(email.trim().toLowerCase());
+      return u && u.password === password ? { id: u.id } : null;
+    },
+    register: async () => ({ ok: false, reason: 'EMAIL_TAKEN' }),
+    changePassword: async () => ({ ok: false, reason: 'INVALID_CREDENTIALS' }),
+  };
+  let now = Date.now();
+  const clock = { now: () => now };
+  const audit = { record: jest.fn() };
+  const metrics = { timer: () => () => undefined, loginDuration: null, refreshDuration: null };
+  const options = {
+    accessTokenTtl: 900,
+    sessionIdleTtl: 3600,
+    sessionAbsoluteTtl: 86400,
+    refreshReuseGrace: 10,
+    compromiseAction: 'REVOKE_ALL',
+    lockout: DEFAULT_LOCKOUT_POLICY,
+    bindingMismatchAction: 'revoke',
+  } as unknown as AuthModuleOptions;
+
+  const service = new AuthService(
+    credentials,
+    new MemorySessionStore(),
+    { add: async () => undefined } as unknown as RevocationStore,
+    new RefreshTokenCodec(seed),
+    options,
+    clock,
+    { issue: () => ({ token: 'access', expiresIn: 900 }) } as unknown as AccessTokenService,
+    { apply: () => undefined } as unknown as RevocationView,
+    audit as unknown as AuthAudit,
+    metrics as unknown as AuthMetrics,
+    new MemoryLoginAttemptStore(),
+    new AttemptKeyer(seed),
+    new DeviceBinder(seed, 'ua'),
+  );
+
+  beforeEach(() => {
+    verifyCalls = 0;
+    audit.record.mockClear();
+  });
+
+  async function outcome(email: string, password: string, ip: string): Promise<string> {
+    try {
+      await service.login(email, password, { ip, userAgent: 'jest' });
+      return 'ok';
+    } catch (e) {
+      expect(e).toBeInstanceOf(AuthError);
+      return (e as AuthError).code;
+    }
+  }
+
+  it.each([
+    ['right password', 'ada@example.com', 'right password', 'ok'],
+    ['wrong password', 'ada@example.com', 'wrong password', 'INVALID_CREDENTIALS'],
+    ['unknown email', 'nobody@example.com', 'right password', 'INVALID_CREDENTIALS'],
+    ['malformed email', 'not an email', 'right password', 'INVALID_CREDENTIALS'],
+  ])('%s: one verification', async (_name, email, password, expected) => {
+    expect(await outcome(email, password, '203.0.113.1')).toBe(expected);
+    expect(verifyCalls).toBe(1);
+  });
+
+  it('an address held by the lockout: still one verification, the same refusal even with the right password', async () => {
+    for (let i = 0; i < DEFAULT_LOCKOUT_POLICY.sourceFree; i++) await outcome('ada@example.com', 'guess', '203.0.113.2');
+    verifyCalls = 0;
+    expect(await outcome('ada@example.com', 'right password', '203.0.113.2')).toBe('INVALID_CREDENTIALS');
+    expect(verifyCalls).toBe(1);
+    expect(audit.record).toHaveBeenCalledWith('login.locked', expect.objectContaining({ reason: 'source' }));
+  });
+
+  it('an account at the 100-failure cap: still one verification per attempt, never a 101st counted failure', async () => {
+    for (let i = 0; i < 100; i++) {
+      now += DEFAULT_LOCKOUT_POLICY.maxDelayMs + 1;
+      await outcome('bob@example.com', 'guess', `198.51.100.${i}`);
+    }
+    expect(audit.record.mock.calls.filter(([e]) => e === 'login.failure')).toHaveLength(100);
+    now += DEFAULT_LOCKOUT_POLICY.maxDelayMs + 1;
+    audit.record.mockClear();
+    verifyCalls = 0;
+    expect(await outcome('bob@example.com', 'right password', '198.51.100.200')).toBe('INVALID_CREDENTIALS');
+    expect(await outcome('bob@example.com', 'guess', '198.51.100.201')).toBe('INVALID_CREDENTIALS');
+    expect(verifyCalls).toBe(2);
+    expect(audit.record.mock.calls.map(([e]) => e)).toEqual(['login.locked', 'login.locked']);
+  });
+});

@@ -1,0 +1,20 @@
+import { createRedisConnection } from '../../src/auth/redis/redis-connection.factory';
+import { MemoryRateLimitStore } from '../../src/auth/abuse/rate-limit-store.memory';
+import { RedisRateLimitStore } from '../../src/auth/abuse/rate-limit-store.redis';
+import { rateLimitStoreContract } from '../contracts/rate-limit-store.contract';
+import { startRedis } from '../support/redis-server';
+
+rateLimitStoreContract('MemoryRateLimitStore', async () => ({ store: new MemoryRateLimitStore(), cleanup: async () => undefined }));
+
+rateLimitStoreContract('RedisRateLimitStore (private redis-server)', async () => {
+  const redis = await startRedis();
+  const client = createRedisConnection(redis.url, 'rate-limit-contract');
+  await client.connect();
+  return {
+    store: new RedisRateLimitStore(client),
+    async cleanup() {
+      await client.quit().catch(() => client.disconnect());
+      await redis.stop();
+    },
+  };
+});
