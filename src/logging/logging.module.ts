@@ -46,6 +46,7 @@ class LogDestinationModule {}
         ],
         forRoutes: [
           { path: 'auth/login', method: RequestMethod.POST },
+          { path: 'auth/browser/login', method: RequestMethod.POST },
           { path: 'auth/register', method: RequestMethod.POST },
           { path: 'auth/refresh', method: RequestMethod.POST },
           { path: 'auth/logout', method: RequestMethod.POST },

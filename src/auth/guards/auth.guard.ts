@@ -57,11 +57,34 @@ export class AuthGuard implements CanActivate {
   }
 
   protected isPublic(context: ExecutionContext): boolean {
-    return this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, [context.getHandler(), context.getClass()]) === true;
+    return this.routeFlags(context).isPublic;
   }
 
   protected isOptional(context: ExecutionContext): boolean {
-    return this.reflector.getAllAndOverride<boolean | undefined>(AUTH_OPTIONAL, [context.getHandler(), context.getClass()]) === true;
+    return this.routeFlags(context).optional;
+  }
+
+  /**
+   * Route metadata never changes after boot: read it once per (handler, controller), not on every
+   * request. Keyed by both: an inherited handler may sit on controllers with different metadata.
+   */
+  private readonly flagsByRoute = new WeakMap<object, WeakMap<object, { isPublic: boolean; optional: boolean }>>();
+
+  private routeFlags(context: ExecutionContext): { isPublic: boolean; optional: boolean } {
+    const handler = context.getHandler();
+    const cls = context.getClass();
+    let byClass = this.flagsByRoute.get(handler);
+    if (!byClass) this.flagsByRoute.set(handler, (byClass = new WeakMap()));
+    let flags = byClass.get(cls);
+    if (!flags) {
+      const targets = [handler, cls];
+      flags = {
+        isPublic: this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, targets) === true,
+        optional: this.reflector.getAllAndOverride<boolean | undefined>(AUTH_OPTIONAL, targets) === true,
+      };
+      byClass.set(cls, flags);
+    }
+    return flags;
   }
 
   private accept(req: Request, principal: AuthPrincipal): true {
