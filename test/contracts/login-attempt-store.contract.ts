@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AttemptKeys, LockoutPolicy, LoginAttemptStore } from '../../src/auth/abuse/login-attempt.store';
+import { useFixture } from './contract-fixture';
 
 export interface LoginAttemptStoreFixture {
   store: LoginAttemptStore;
@@ -25,19 +26,9 @@ function keys(account = randomUUID(), source = randomUUID()): AttemptKeys {
 /** The behaviour both LoginAttemptStore adapters share. Time is the `now` each call is given. */
 export function loginAttemptStoreContract(name: string, factory: () => Promise<LoginAttemptStoreFixture>): void {
   describe(`LoginAttemptStore contract: ${name}`, () => {
-    let fixture: LoginAttemptStoreFixture | undefined;
-    const store = (): LoginAttemptStore => {
-      if (!fixture) throw new Error('fixture not initialised');
-      return fixture.store;
-    };
+    const fixture = useFixture(factory);
+    const store = (): LoginAttemptStore => fixture().store;
     let t0: number;
-
-    beforeAll(async () => {
-      fixture = await factory();
-    }, 60_000);
-    afterAll(async () => {
-      await fixture?.cleanup();
-    }, 30_000);
     beforeEach(() => {
       t0 = Date.now();
     });

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RateLimitStore } from '../../src/auth/abuse/rate-limit.store';
+import { useFixture } from './contract-fixture';
 
 export interface RateLimitStoreFixture {
   store: RateLimitStore;
@@ -9,17 +10,8 @@ export interface RateLimitStoreFixture {
 /** Both adapters: a fixed window of `ttl` ms counting hits; past `limit`, blocked for `blockDuration`. */
 export function rateLimitStoreContract(name: string, factory: () => Promise<RateLimitStoreFixture>): void {
   describe(`RateLimitStore contract: ${name}`, () => {
-    let fixture: RateLimitStoreFixture | undefined;
-    const store = (): RateLimitStore => {
-      if (!fixture) throw new Error('fixture not initialised');
-      return fixture.store;
-    };
-    beforeAll(async () => {
-      fixture = await factory();
-    }, 60_000);
-    afterAll(async () => {
-      await fixture?.cleanup();
-    }, 30_000);
+    const fixture = useFixture(factory);
+    const store = (): RateLimitStore => fixture().store;
 
     it('counts hits in the window; within the limit it is not blocked', async () => {
       const key = randomUUID();

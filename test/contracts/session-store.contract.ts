@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { NewSession, RotateCommand, RotateResult, SessionKind, SessionStore, SessionView } from '../../src/auth/sessions/session.store';
 import { newSessionId } from '../../src/auth/tokens/session-id.codec';
+import { useFixture } from './contract-fixture';
 
 export interface SessionStoreFixture {
   store: SessionStore;
@@ -96,20 +97,9 @@ function kindOf(r: RotateResult): RotateResult['kind'] {
  */
 export function sessionStoreContract(name: string, factory: () => Promise<SessionStoreFixture>): void {
   describe(`SessionStore contract: ${name}`, () => {
-    let fixture: SessionStoreFixture | undefined;
-    const store = (): SessionStore => {
-      if (!fixture) throw new Error('fixture not initialised (see the beforeAll error above)');
-      return fixture.store;
-    };
+    const fixture = useFixture(factory);
+    const store = (): SessionStore => fixture().store;
     let t0: number;
-
-    beforeAll(async () => {
-      fixture = await factory();
-    }, 60_000);
-
-    afterAll(async () => {
-      await fixture?.cleanup();
-    }, 30_000);
 
     beforeEach(() => {
       t0 = Date.now();

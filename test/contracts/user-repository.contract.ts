@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { UserRepository } from '../../src/users';
+import { useFixture } from './contract-fixture';
 
 export interface UserRepositoryFixture {
   repo: UserRepository;
@@ -19,19 +20,8 @@ function freshEmail(local = 'user'): string {
  */
 export function userRepositoryContract(name: string, factory: () => Promise<UserRepositoryFixture>): void {
   describe(`UserRepository contract: ${name}`, () => {
-    let fixture: UserRepositoryFixture | undefined;
-    const repo = (): UserRepository => {
-      if (!fixture) throw new Error('fixture not initialised (see the beforeAll error above)');
-      return fixture.repo;
-    };
-
-    beforeAll(async () => {
-      fixture = await factory();
-    }, 60_000);
-
-    afterAll(async () => {
-      await fixture?.cleanup();
-    }, 30_000);
+    const fixture = useFixture(factory);
+    const repo = (): UserRepository => fixture().repo;
 
     it('creates a user and finds it by email, case- and whitespace-insensitively', async () => {
       const email = freshEmail('Alice');
