@@ -15,7 +15,7 @@ describe('AuthAudit', () => {
 
   it('logs one object per event: audit flag, event, ids, hashed address, escaped and bounded strings; counts the metric', () => {
     const info = jest.fn();
-    const audit = new AuthAudit(keys, metrics, { info } as unknown as PinoLogger);
+    const audit = new AuthAudit(keys, metrics, { logger: { info, level: 'info', isLevelEnabled: () => true } } as unknown as PinoLogger);
     audit.record('login.failure', { ip: '203.0.113.9', reason: 'x\n{"event":"forged"}'.padEnd(500, 'y'), userId: 'u1' });
     expect(info).toHaveBeenCalledTimes(1);
     const [line, msg] = info.mock.calls[0];

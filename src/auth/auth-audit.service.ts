@@ -72,8 +72,12 @@ export class AuthAudit {
       if (k === 'ip') line.ipHash = this.hashIp(String(v));
       else line[k] = typeof v === 'string' ? escapeControl(v.slice(0, 200)) : v;
     }
-    if (this.pinoLogger) this.pinoLogger.info(line, event);
-    else this.fallback?.info(line, event);
+    // The trail does not depend on LOG_LEVEL: an operator who quiets the logs to `warn` still gets
+    // every audit event (at info level, on the same stream). Only `silent` silences it.
+    const logger = this.pinoLogger ? this.pinoLogger.logger : this.fallback;
+    if (!logger) return;
+    if (logger.isLevelEnabled('info')) logger.info(line, event);
+    else if (logger.level !== 'silent') logger.child({}, { level: 'info' }).info(line, event);
   }
 
   hashIp(ip: string): string {

@@ -182,3 +182,32 @@ describe('audit log (captured pino output)', () => {
     }
   });
 });
+
+describe('audit log and LOG_LEVEL', () => {
+  async function auditLinesAt(level: string): Promise<Array<{ audit?: boolean; event?: string; reqId?: unknown; level: number }>> {
+    const raw: string[] = [];
+    const app = await createTestApp({ logDestination: { write: (s: string) => void raw.push(s) }, env: { LOG_LEVEL: level } });
+    try {
+      const email = uniqueEmail('level');
+      expect((await request(app.http).post('/auth/register').send({ email, password: PASSWORD })).status).toBe(201);
+      expect((await request(app.http).post('/auth/login').send({ email, password: PASSWORD })).status).toBe(200);
+      expect((await request(app.http).post('/auth/login').send({ email, password: 'not the password at all' })).status).toBe(401);
+    } finally {
+      await app.close();
+    }
+    return raw
+      .flatMap((chunk) => chunk.split('\n').filter(Boolean))
+      .map((l) => JSON.parse(l) as { audit?: boolean; event?: string; reqId?: unknown; level: number })
+      .filter((l) => l.audit);
+  }
+
+  it('LOG_LEVEL=warn quiets the logs but not the audit trail', async () => {
+    const audit = await auditLinesAt('warn');
+    expect(audit.map((l) => l.event)).toEqual(expect.arrayContaining(['register', 'login.success', 'login.failure']));
+    for (const l of audit) expect({ event: l.event, reqId: typeof l.reqId, level: l.level }).toEqual({ event: l.event, reqId: 'string', level: 30 });
+  });
+
+  it('LOG_LEVEL=silent silences everything, audit included', async () => {
+    expect(await auditLinesAt('silent')).toEqual([]);
+  });
+});

@@ -69,7 +69,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     cleanups.push(() => rmSync(keysDir, { recursive: true, force: true }));
     const env: Record<string, string> = {
       NODE_ENV: 'test',
-      LOG_LEVEL: 'error',
+      LOG_LEVEL: 'silent', // the audit trail ignores levels other than silent: keep test output clean
       JWT_PRIVATE_KEY_PATH: join(keysDir, 'private.pem'),
       JWT_PUBLIC_KEY_PATH: join(keysDir, 'public.pem'),
       AUTH_COOKIE_SECURE: 'true',
