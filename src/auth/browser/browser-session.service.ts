@@ -8,7 +8,7 @@ import { Clock, CLOCK } from '../clock.port';
 import { AuthError } from '../errors/auth-error.model';
 import { RevocationView } from '../revocation/revocation-view.service';
 import { deviceLabel } from '../sessions/device-label.parser';
-import { SESSION_STORE, SessionStore } from '../sessions/session.store';
+import { sameSecretHash, SESSION_STORE, SessionStore } from '../sessions/session.store';
 import { hashSecret, ParsedRefreshToken, RefreshTokenCodec } from '../tokens/refresh-token.codec';
 import type { SigningKeySet } from '../tokens/signing-keys.loader';
 import { newSessionId } from '../tokens/session-id.codec';
@@ -144,10 +144,7 @@ export class BrowserSessionService {
     if (!found) {
       throw new AuthError(this.revocations.check(parsed.sid, parsed.userId) === 'revoked' ? 'SESSION_REVOKED' : 'SESSION_EXPIRED');
     }
-    const presented = hashSecret(parsed.secret);
-    // A store may keep a prefix of the hash (at least 128 bits, see SessionCredential).
-    const stored = found.secretHash;
-    const current = stored.length >= 16 && stored.length <= presented.length && timingSafeEqual(stored, presented.subarray(0, stored.length));
+    const current = sameSecretHash(found.secretHash, hashSecret(parsed.secret));
     // A refresh token is never a session cookie (distinct tag key, and the kind is checked too).
     if (!current || found.session.kind !== 'browser') throw new AuthError('SESSION_COOKIE_INVALID');
     let lastUsedAt = found.session.lastUsedAt;

@@ -1,5 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
-import type { NewSession, RotateCommand, RotateResult, SessionCredential, SessionStore, SessionView } from './session.store';
+import { sameSecretHash, type NewSession, type RotateCommand, type RotateResult, type SessionCredential, type SessionStore, type SessionView } from './session.store';
 
 interface Entry {
   view: Mutable<SessionView>;
@@ -11,10 +10,6 @@ interface Entry {
   successorUntil: number;
 }
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-function same(a: Buffer | null, b: Buffer): boolean {
-  return a !== null && a.length === b.length && timingSafeEqual(a, b);
-}
 
 /**
  * Single-process adapter: the embedded default. Each method runs to completion without awaiting,
@@ -59,8 +54,8 @@ export class MemorySessionStore implements SessionStore {
       this.drop(cmd.userId, cmd.sid);
       return { kind: 'expired' };
     }
-    const current = same(e.secretHash, cmd.presentedHash);
-    const grace = !current && same(e.prevHash, cmd.presentedHash) && e.sealedSuccessor !== null && cmd.now <= e.successorUntil;
+    const current = sameSecretHash(e.secretHash, cmd.presentedHash);
+    const grace = !current && sameSecretHash(e.prevHash, cmd.presentedHash) && e.sealedSuccessor !== null && cmd.now <= e.successorUntil;
     if ((current || grace) && cmd.bindingHash !== null && e.view.bindingHash !== '' && e.view.bindingHash !== cmd.bindingHash) {
       if (cmd.revokeOnBindingMismatch) this.drop(cmd.userId, cmd.sid);
       return { kind: 'binding_mismatch', revoked: cmd.revokeOnBindingMismatch };

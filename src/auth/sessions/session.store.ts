@@ -1,3 +1,5 @@
+import { timingSafeEqual } from 'node:crypto';
+
 /**
  * The session store port. One session = one login on one device. Every transition that decides
  * whether a token is issued (create, rotate, revoke, reuse-then-revoke) is ONE atomic operation
@@ -75,10 +77,23 @@ export type RotateResult =
 export interface SessionCredential {
   readonly session: SessionView;
   /**
-   * SHA-256 of the current secret, or its first 16+ bytes (the Redis adapter keeps 128 bits);
-   * the caller compares that prefix in constant time.
+   * SHA-256 of the current secret, or its first 16+ bytes (the Redis adapter keeps 128 bits):
+   * compare it with `sameSecretHash`.
    */
   readonly secretHash: Buffer;
+}
+
+/**
+ * Whether a stored secret hash (the full SHA-256 or a prefix of at least 128 bits of it) matches
+ * the SHA-256 of a presented secret. Constant time in the compared length.
+ */
+export function sameSecretHash(stored: Buffer | null, presented: Buffer): boolean {
+  return (
+    stored !== null &&
+    stored.length >= 16 &&
+    stored.length <= presented.length &&
+    timingSafeEqual(stored, presented.subarray(0, stored.length))
+  );
 }
 
 export interface SessionStore {
