@@ -4,8 +4,8 @@ import { BrowserSessionService } from './browser/browser-session.service';
 import type { RequestOrigin } from './browser/request-origin.model';
 import { sessionCookieName } from './browser/session-cookie.options';
 import { AuthError } from './errors/auth-error.model';
-import { AccessTokenService } from './tokens/access-token.service';
-import { RevocationView } from './revocation/revocation-view.service';
+import { AccessClaims, AccessTokenService } from './tokens/access-token.service';
+import { RevocationCheck, RevocationView } from './revocation/revocation-view.service';
 import type { AuthPrincipal } from './auth-principal.model';
 
 const BEARER = /^Bearer ([^\s]{1,4096})$/i;
@@ -45,17 +45,14 @@ export class AuthenticationService {
   authenticate(token: string): AuthPrincipal | Promise<AuthPrincipal> {
     const claims = this.tokens.verify(token);
     const state = this.revocations.check(claims.sid, claims.sub);
-    if (state === 'ok') return toPrincipal(claims);
-    if (state === 'revoked') throw new AuthError('SESSION_REVOKED');
-    return this.revocations.resync().then(() => {
-      const again = this.revocations.check(claims.sid, claims.sub);
-      if (again === 'ok') return toPrincipal(claims);
-      if (again === 'revoked') throw new AuthError('SESSION_REVOKED');
-      throw new AuthError('STORE_UNAVAILABLE', { retryAfter: 5 });
-    });
+    if (state !== 'stale') return principalIf(state, claims);
+    // Past the staleness budget: reload from the store once; still stale means it is unreachable.
+    return this.revocations.resync().then(() => principalIf(this.revocations.check(claims.sid, claims.sub), claims));
   }
 }
 
-function toPrincipal(c: { sub: string; sid: string; authTime: number; exp: number }): AuthPrincipal {
+function principalIf(state: RevocationCheck, c: AccessClaims): AuthPrincipal {
+  if (state === 'revoked') throw new AuthError('SESSION_REVOKED');
+  if (state === 'stale') throw new AuthError('STORE_UNAVAILABLE', { retryAfter: 5 });
   return { sub: c.sub, sid: c.sid, authTime: c.authTime, expiresAt: c.exp, via: 'bearer' };
 }
