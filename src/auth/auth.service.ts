@@ -8,7 +8,7 @@ import { AuthError } from './errors/auth-error.model';
 import { RevocationView } from './revocation/revocation-view.service';
 import { REVOCATION_STORE, RevocationEntry, RevocationStore } from './revocation/revocation.store';
 import { deviceLabel } from './sessions/device-label.parser';
-import { SESSION_STORE, SessionStore, SessionView } from './sessions/session.store';
+import { NewSession, SESSION_STORE, SessionStore, SessionView } from './sessions/session.store';
 import { AccessTokenService, CLOCK_TOLERANCE_SECONDS } from './tokens/access-token.service';
 import { openSuccessor, RefreshTokenCodec, sealSuccessor, hashSecret } from './tokens/refresh-token.codec';
 import { isSessionId, newSessionId } from './tokens/session-id.codec';
@@ -124,7 +124,7 @@ export class AuthService {
     const authTime = Math.floor(now / 1000);
     const refresh = this.codec.create(user.id, sid);
     const absoluteExpiresAt = now + this.options.sessionAbsoluteTtl * 1000;
-    await this.sessions.create({
+    await this.startSession({
       userId: user.id,
       sid,
       kind: 'api',
@@ -270,6 +270,18 @@ export class AuthService {
     if (!live) throw new AuthError('SESSION_NOT_FOUND');
     await this.endSession(principal.sub, sid);
     this.audit.record('session.revoked', { userId: principal.sub, sid });
+  }
+
+  /**
+   * Records a new session (API or browser). When the user was at MAX_SESSIONS_PER_USER, the store
+   * ended their least recently used session: its access tokens are revoked like any other's.
+   */
+  async startSession(session: NewSession): Promise<void> {
+    const { evicted } = await this.sessions.create(session);
+    if (evicted === null) return;
+    const now = this.clock.now();
+    await this.publishRevocation({ kind: 'session', sid: evicted, expiresAt: this.revocationExpiry(now) }, now);
+    this.audit.record('session.revoked', { userId: session.userId, sid: evicted, reason: 'session limit reached' });
   }
 
   private async endSession(userId: string, sid: string): Promise<void> {

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { MAX_SESSIONS_PER_USER } from '../../src/auth/sessions/session.store';
 import type { NewSession, RotateCommand, RotateResult, SessionKind, SessionStore, SessionView } from '../../src/auth/sessions/session.store';
 import { newSessionId } from '../../src/auth/tokens/session-id.codec';
 import { useFixture } from './contract-fixture';
@@ -471,6 +472,40 @@ export function sessionStoreContract(name: string, factory: () => Promise<Sessio
         await store().create(later);
         expect(await store().listByUser(u, reuseAt + 2)).toEqual([viewOf(later)]);
         expect(kindOf(await store().rotate(rotateCmd(later, later.secretHash, reuseAt + 3)))).toBe('rotated');
+      });
+    });
+
+    describe(`at most ${MAX_SESSIONS_PER_USER} live sessions per user`, () => {
+      it('a new session past the cap ends the least recently used one and names it; nothing else changes', async () => {
+        const u = freshUser();
+        const other = freshUser();
+        const stranger = newSession(other, t0);
+        await store().create(stranger);
+        const all: NewSession[] = [];
+        for (let i = 0; i < MAX_SESSIONS_PER_USER; i++) {
+          const s = newSession(u, t0 + i);
+          all.push(s);
+          expect(await store().create(s)).toEqual({ evicted: null });
+        }
+        // The oldest one is used again: now the second oldest is the least recently used.
+        expect(kindOf(await store().rotate(rotateCmd(all[0], all[0].secretHash, t0 + 1_000)))).toBe('rotated');
+        const extra = newSession(u, t0 + 2_000);
+        expect(await store().create(extra)).toEqual({ evicted: all[1].sid });
+        const listed = (await store().listByUser(u, t0 + 2_000)).map((v) => v.sid);
+        expect(listed).toHaveLength(MAX_SESSIONS_PER_USER);
+        expect(listed).toContain(all[0].sid);
+        expect(listed).toContain(extra.sid);
+        expect(listed).not.toContain(all[1].sid);
+        expect(await store().get(u, all[1].sid, t0 + 2_000)).toBeNull();
+        expect(await store().get(other, stranger.sid, t0 + 2_000)).not.toBeNull();
+      });
+
+      it('expired sessions do not count toward the cap', async () => {
+        const u = freshUser();
+        for (let i = 0; i < MAX_SESSIONS_PER_USER; i++) await store().create(newSession(u, t0 + i, { idleTtlMs: 60_000 }));
+        const later = t0 + 120_000;
+        expect(await store().create(newSession(u, later))).toEqual({ evicted: null });
+        expect(await store().listByUser(u, later)).toHaveLength(1);
       });
     });
 

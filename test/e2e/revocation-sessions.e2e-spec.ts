@@ -334,3 +334,25 @@ describe('revocation across two instances sharing Redis and PostgreSQL', () => {
     }
   });
 });
+
+describe('session limit per user (Redis + PostgreSQL)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp();
+  });
+  afterAll(() => t?.close());
+
+  it('the 101st login ends the least recently used session: its access and refresh tokens stop working', async () => {
+    const first = await registerAndLogin(t.http, { tag: 'cap' });
+    const logins: LoggedIn[] = [first];
+    for (let i = 1; i < 101; i++) logins.push(await login(t.http, first.email));
+    expectProblem(await request(t.http).get('/auth/me').set('Authorization', bearer(first.accessToken)), 401, 'SESSION_REVOKED');
+    expect((await refreshViaBody(t.http, first.refreshToken)).status).toBe(401);
+    const newest = logins[100];
+    const listed = await request(t.http).get('/auth/sessions').set('Authorization', bearer(newest.accessToken));
+    expect(listed.status).toBe(200);
+    expect(listed.body.sessions).toHaveLength(100);
+    expect(listed.body.sessions.map((x: { id: string }) => x.id)).not.toContain(first.sid);
+    expect((await request(t.http).get('/auth/me').set('Authorization', bearer(logins[1].accessToken))).status).toBe(200);
+  }, 60_000);
+});

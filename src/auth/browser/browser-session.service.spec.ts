@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { AuthModuleOptions } from '../auth.options';
 import type { AuthAudit } from '../auth-audit.service';
 import type { AuthService } from '../auth.service';
+import type { NewSession } from '../sessions/session.store';
 import type { RevocationView } from '../revocation/revocation-view.service';
 import { MemorySessionStore } from '../sessions/session-store.memory';
 import { RefreshTokenCodec } from '../tokens/refresh-token.codec';
@@ -19,6 +20,10 @@ function setup(publicOrigins: string[] = []) {
   const auth = {
     verifyCredentials: jest.fn(async () => ({ id: 'user-1', email: 'a@example.com' })),
     logout: jest.fn(async () => undefined),
+    // The real recording path, on the spec's memory store.
+    startSession: jest.fn(async (session: NewSession) => {
+      await store.create(session);
+    }),
   };
   const options = {
     cookie: { secure: true, sameSite: 'Lax', httpOnly: true },

@@ -82,7 +82,7 @@ export class BrowserSessionService {
     const sid = newSessionId(now);
     const issued = this.codec.create(user.id, sid);
     const absoluteExpiresAt = now + this.options.browser.absoluteTtl * 1000;
-    await this.sessions.create({
+    await this.auth.startSession({
       userId: user.id,
       sid,
       kind: 'browser',

@@ -1,4 +1,4 @@
-import { sameSecretHash, type NewSession, type RotateCommand, type RotateResult, type SessionCredential, type SessionStore, type SessionView } from './session.store';
+import { MAX_SESSIONS_PER_USER, sameSecretHash, type NewSession, type RotateCommand, type RotateResult, type SessionCredential, type SessionStore, type SessionView } from './session.store';
 
 interface Entry {
   view: Mutable<SessionView>;
@@ -24,9 +24,10 @@ export class MemorySessionStore implements SessionStore {
 
   constructor(private readonly wallClock: () => number = Date.now) {}
 
-  async create(s: NewSession): Promise<void> {
+  async create(s: NewSession): Promise<{ readonly evicted: string | null }> {
     // Bounded state: sessions nobody presents again are dropped by an amortised sweep.
     if (++this.createsSinceSweep >= 256) this.sweep(s.createdAt);
+    const evicted = this.evictIfFull(s.userId, s.createdAt);
     const { secretHash, idleTtlMs, ...rest } = s;
     this.sessions.set(this.key(s.userId, s.sid), {
       view: { ...rest, lastUsedAt: s.createdAt },
@@ -40,6 +41,25 @@ export class MemorySessionStore implements SessionStore {
     let set = this.byUser.get(s.userId);
     if (!set) this.byUser.set(s.userId, (set = new Set()));
     set.add(s.sid);
+    return { evicted };
+  }
+
+  /** At the cap, ends the least recently used live session of the user (dead ones are dropped). */
+  private evictIfFull(userId: string, now: number): string | null {
+    let live = 0;
+    let oldest: SessionView | null = null;
+    for (const sid of [...(this.byUser.get(userId) ?? [])]) {
+      const e = this.sessions.get(this.key(userId, sid));
+      if (!e || this.cutOff(e.view) || this.expired(e, now)) {
+        this.drop(userId, sid);
+        continue;
+      }
+      live++;
+      if (!oldest || e.view.lastUsedAt < oldest.lastUsedAt) oldest = e.view;
+    }
+    if (live < MAX_SESSIONS_PER_USER || !oldest) return null;
+    this.drop(userId, oldest.sid);
+    return oldest.sid;
   }
 
   async rotate(cmd: RotateCommand): Promise<RotateResult> {

@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import { redisCall } from '../redis/redis-call.helper';
 import { sessionCreatedAt } from '../tokens/session-id.codec';
-import type { NewSession, RotateCommand, RotateResult, SessionCredential, SessionKind, SessionStore, SessionView } from './session.store';
+import { MAX_SESSIONS_PER_USER, type NewSession, type RotateCommand, type RotateResult, type SessionCredential, type SessionKind, type SessionStore, type SessionView } from './session.store';
 
 /*
  * Key layout: ONE hash per user, which is both the sessions' storage and the per-user index.
@@ -41,12 +41,14 @@ local function extend(key, deadline, now)
 end
 `;
 
-// KEYS: u. ARGV: sid, record, meta, now
+// KEYS: u. ARGV: sid, record, meta, now, maxSessions. Prunes the user's dead sessions, ends the
+// least recently used live one at the cap, records the new one. Returns the evicted sid or ''.
 const CREATE = `${PRELUDE}
 local now = tonumber(ARGV[4])
 local cut = cutOf(KEYS[1])
 local all = redis.call('HGETALL', KEYS[1])
 local deadline = 0
+local live, oldest, oldestUsed = 0, '', math.huge
 for j = 1, #all, 2 do
   local f = all[j]
   if #f == 22 and #all[j + 1] == ${RECORD_SIZE} then
@@ -54,14 +56,21 @@ for j = 1, #all, 2 do
     if now >= s.x or now >= s.l + s.i or created(f) < cut then
       redis.call('HDEL', KEYS[1], f, f .. ':m')
     else
+      live = live + 1
+      if s.l < oldestUsed then oldest, oldestUsed = f, s.l end
       deadline = math.max(deadline, math.min(s.l + s.i, s.x))
     end
   end
 end
+local evicted = ''
+if live >= tonumber(ARGV[5]) and oldest ~= '' then
+  redis.call('HDEL', KEYS[1], oldest, oldest .. ':m')
+  evicted = oldest
+end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], ARGV[1] .. ':m', ARGV[3])
 local s = dec(ARGV[2])
 extend(KEYS[1], math.max(deadline, math.min(s.l + s.i, s.x)), now)
-return 1`;
+return evicted`;
 
 // KEYS: u, g. ARGV: sid, presented, genuine, next, sealed, now, idleMs, graceMs, revokeAll, kind,
 //   binding, checkBinding, revokeOnMismatch
@@ -142,7 +151,7 @@ return 1`;
 
 type Arg = string | Buffer | number;
 type Scripted = Redis & {
-  authSessionCreate(...args: Arg[]): Promise<number>;
+  authSessionCreate(...args: Arg[]): Promise<string>;
   authSessionRotateBuffer(...args: Arg[]): Promise<Buffer[]>;
   authSessionRevoke(...args: Arg[]): Promise<number>;
   authSessionRevokeAll(...args: Arg[]): Promise<number>;
@@ -211,10 +220,18 @@ export class RedisSessionStore implements SessionStore {
     this.redis = redis as Scripted;
   }
 
-  async create(s: NewSession): Promise<void> {
-    await redisCall(() =>
-      this.redis.authSessionCreate(this.userKey(s.userId), s.sid, encodeRecord(s), encodeMeta(s.bindingHash, s.deviceLabel), s.createdAt),
+  async create(s: NewSession): Promise<{ readonly evicted: string | null }> {
+    const evicted = await redisCall(() =>
+      this.redis.authSessionCreate(
+        this.userKey(s.userId),
+        s.sid,
+        encodeRecord(s),
+        encodeMeta(s.bindingHash, s.deviceLabel),
+        s.createdAt,
+        MAX_SESSIONS_PER_USER,
+      ),
     );
+    return { evicted: evicted ? evicted : null };
   }
 
   async rotate(cmd: RotateCommand): Promise<RotateResult> {

@@ -7,6 +7,13 @@ import { timingSafeEqual } from 'node:crypto';
  */
 export const SESSION_STORE = Symbol('SESSION_STORE');
 
+/**
+ * Live sessions one user may hold. Past it, creating a session ends the least recently used one:
+ * a client that loops logins cannot grow a user's state (and the cost of every script over it)
+ * without bound.
+ */
+export const MAX_SESSIONS_PER_USER = 100;
+
 export type SessionKind = 'api' | 'browser';
 
 export interface NewSession {
@@ -97,7 +104,12 @@ export function sameSecretHash(stored: Buffer | null, presented: Buffer): boolea
 }
 
 export interface SessionStore {
-  create(session: NewSession): Promise<void>;
+  /**
+   * Records a new session. When the user already holds MAX_SESSIONS_PER_USER live sessions, the
+   * least recently used one is ended in the same atomic step; its id is returned so the caller can
+   * revoke its access tokens too.
+   */
+  create(session: NewSession): Promise<{ readonly evicted: string | null }>;
   rotate(cmd: RotateCommand): Promise<RotateResult>;
   /** The live session, or null (unknown, expired, revoked). */
   get(userId: string, sid: string, now: number): Promise<SessionView | null>;
