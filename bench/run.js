@@ -32,6 +32,9 @@ const CONNECTIONS = 10;
 const PROPAGATION_TRIALS = Number(process.env.BENCH_PROPAGATION_TRIALS ?? 200);
 const MEMORY_SESSIONS = Number(process.env.BENCH_MEMORY_SESSIONS ?? 100000);
 const LOGIN_TIMING_TRIALS = Number(process.env.BENCH_LOGIN_TIMING_TRIALS ?? 60);
+// Dev knob: a comma-separated subset of scenario names (e.g. "ours live,ours refresh"); the later
+// phases (latency probe, propagation, login, memory) then are skipped and no JSON is written.
+const ONLY = process.env.BENCH_SCENARIOS ? process.env.BENCH_SCENARIOS.split(',').map((s) => s.trim()) : null;
 const PG_ADMIN = process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 const cleanups = [];
@@ -188,7 +191,7 @@ function cannon(opts) {
     autocannon({ connections: CONNECTIONS, duration: DURATION, ...opts }, (err, r) => {
       if (err) return reject(err);
       // Throughput counts successful answers only: a fast 401 is not a served request.
-      resolve({ rps: r['2xx'] / r.duration, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors, statusCodes: r.statusCodeStats });
+      resolve({ requests: r['2xx'] + r.non2xx, rps: r['2xx'] / r.duration, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors, statusCodes: r.statusCodeStats });
     });
   });
 }
@@ -216,6 +219,20 @@ async function probeLatency(port, p, headers, count) {
   agent.destroy();
   samples.sort((a, b) => a - b);
   return { p50: pct(samples, 50), p99: pct(samples, 99) };
+}
+
+/** The app's own CPU time (user + system, µs) so far: steadier than req/s on a shared 2-core box. */
+function cpuRead(proc) {
+  return new Promise((resolve) => {
+    const on = (m) => {
+      if (m && m.cpu) {
+        proc.off('message', on);
+        resolve(m.cpu.user + m.cpu.system);
+      }
+    };
+    proc.on('message', on);
+    proc.send('cpu:read');
+  });
 }
 
 function ipcRead(proc) {
@@ -290,28 +307,52 @@ async function main() {
   const scenarios = {
     'ours live': (duration) => cannon({ duration, url: `${ours.base}/health/live` }),
     'ours me': (duration) => cannon({ duration, url: `${ours.base}/auth/me`, headers: bearer }),
-    'ours refresh': async (duration) => {
-      await refillPool();
-      return cannon({ duration, url: ours.base, requests: refreshRequests });
-    },
+    'ours refresh': (duration) => cannon({ duration, url: ours.base, requests: refreshRequests }),
     'baseline live': (duration) => cannon({ duration, url: `${base.base}/health/live` }),
     'baseline me': (duration) => cannon({ duration, url: `${base.base}/auth/me`, headers: bearer }),
   };
+  if (ONLY) {
+    for (const k of Object.keys(scenarios)) if (!ONLY.includes(k)) delete scenarios[k];
+    if (Object.keys(scenarios).length === 0) throw new Error(`BENCH_SCENARIOS matched none of the scenarios`);
+  }
+  // Run before a scenario, outside its measured window (the logins' argon2 time is not refresh cost).
+  const prepare = { 'ours refresh': refillPool };
   log(`warm-up ${WARMUP}s per scenario`);
-  for (const run of Object.values(scenarios)) await run(WARMUP);
+  for (const [name, run] of Object.entries(scenarios)) {
+    await prepare[name]?.();
+    await run(WARMUP);
+  }
   const runs = Object.fromEntries(Object.keys(scenarios).map((k) => [k, []]));
   for (let r = 0; r < REPEATS; r++) {
     for (const [name, run] of Object.entries(scenarios)) {
+      await prepare[name]?.();
+      const cpu0 = name.startsWith('ours') ? await cpuRead(ours.proc) : 0;
       const res = await run(DURATION);
+      if (name.startsWith('ours')) res.cpuUsPerRequest = (await cpuRead(ours.proc) - cpu0) / res.requests;
       if (res.non2xx > 0 || res.errors > 0) log(`WARNING ${name}: ${res.non2xx} non-2xx, ${res.errors} errors, statuses ${JSON.stringify(res.statusCodes)}`);
       runs[name].push(res);
-      log(`repeat ${r + 1}/${REPEATS} ${name.padEnd(14)} ${res.rps.toFixed(0).padStart(6)} req/s  p50 ${res.p50} ms  p99 ${res.p99} ms`);
+      const cpu = res.cpuUsPerRequest === undefined ? '' : `  app CPU ${res.cpuUsPerRequest.toFixed(0)} µs/req`;
+      log(`repeat ${r + 1}/${REPEATS} ${name.padEnd(14)} ${res.rps.toFixed(0).padStart(6)} req/s  p50 ${res.p50} ms  p99 ${res.p99} ms${cpu}`);
     }
   }
   const summary = Object.fromEntries(
-    Object.entries(runs).map(([k, rs]) => [k, { rps: median(rs.map((x) => x.rps)), p50: median(rs.map((x) => x.p50)), p99: median(rs.map((x) => x.p99)) }]),
+    Object.entries(runs).map(([k, rs]) => [
+      k,
+      {
+        rps: median(rs.map((x) => x.rps)),
+        p50: median(rs.map((x) => x.p50)),
+        p99: median(rs.map((x) => x.p99)),
+        ...(rs[0].cpuUsPerRequest === undefined ? {} : { appCpuUsPerRequest: Math.round(median(rs.map((x) => x.cpuUsPerRequest))) }),
+      },
+    ]),
   );
 
+  if (ONLY) {
+    for (const [k, v] of Object.entries(summary)) log(`${k}: ${v.rps.toFixed(0)} req/s, p50 ${v.p50} ms, p99 ${v.p99} ms, app CPU ${v.appCpuUsPerRequest} µs/req`);
+    if (summary['ours live'] && summary['ours refresh']) log(`refresh ÷ live ${(summary['ours refresh'].rps / summary['ours live'].rps).toFixed(3)}`);
+    if (summary['ours live'] && summary['ours me']) log(`me ÷ live ${(summary['ours me'].rps / summary['ours live'].rps).toFixed(3)}`);
+    return;
+  }
   log('fine latency probe (20k requests each, interleaved)');
   const fine = { live: [], me: [] };
   for (let r = 0; r < REPEATS; r++) {
