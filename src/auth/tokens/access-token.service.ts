@@ -1,11 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { constants as cryptoConstants, KeyObject, randomBytes, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
+import { constants as cryptoConstants, KeyObject, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 import { AuthError } from '../errors/auth-error.model';
 import { Clock, CLOCK } from '../clock.port';
 import { AUTH_OPTIONS, AuthModuleOptions } from '../auth.options';
 import { SIGNING_KEYS } from './tokens.constants';
 import { ALLOWED_ALGORITHMS, SigningKeySet, VerificationKey } from './signing-keys.loader';
 import { isSessionId } from './session-id.codec';
+import { randomBytesPooled } from './random-bytes.pool';
 
 /** What a verified access token says. Nothing personal: ids and times only. */
 export interface AccessClaims {
@@ -56,7 +57,7 @@ export class AccessTokenService {
       aud: this.options.audience,
       sub: input.sub,
       sid: input.sid,
-      jti: randomBytes(16).toString('base64url'),
+      jti: randomBytesPooled(16).toString('base64url'),
       iat,
       exp: iat + expiresIn,
       auth_time: input.authTime,

@@ -1,4 +1,5 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { randomBytesPooled } from './random-bytes.pool';
 import { isSessionId } from './session-id.codec';
 
 /**
@@ -32,7 +33,7 @@ export class RefreshTokenCodec {
   }
 
   create(userId: string, sid: string): { token: string; secret: Buffer; secretHash: Buffer } {
-    const secret = randomBytes(32);
+    const secret = randomBytesPooled(32);
     const body = `${Buffer.from(userId, 'utf8').toString('base64url')}.${sid}.${secret.toString('base64url')}`;
     return { token: `${body}.${this.tag(body)}`, secret, secretHash: hashSecret(secret) };
   }
@@ -70,7 +71,7 @@ function successorKey(previousSecret: Buffer): Buffer {
 }
 
 export function sealSuccessor(previousSecret: Buffer, successorToken: string): Buffer {
-  const iv = randomBytes(12);
+  const iv = randomBytesPooled(12);
   const cipher = createCipheriv('aes-256-gcm', successorKey(previousSecret), iv);
   const ct = Buffer.concat([cipher.update(successorToken, 'utf8'), cipher.final()]);
   return Buffer.concat([iv, cipher.getAuthTag(), ct]);
