@@ -17,6 +17,8 @@ const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
 export function configureApp(app: INestApplication, config: AppConfig): void {
   const express = app as NestExpressApplication;
   express.disable('x-powered-by');
+  // API answers are small and the auth ones no-store: an ETag would be a SHA-1 of every body for nothing.
+  express.set('etag', false);
   express.set('trust proxy', config.trustProxy === false ? false : parseTrustProxy(config.trustProxy));
   express.use(
     helmet({

@@ -52,6 +52,14 @@ export class AuthThrottlerGuard extends ThrottlerGuard {
     return ip.includes(':') && !ip.startsWith('::ffff:') ? subnetOf(ip) || ip : ip;
   }
 
+  /**
+   * The library hashes `class-handler-name-tracker` with SHA-256 on every request; the plain text
+   * is as bounded (a route name and an address or /64) and costs no hashing on the refresh path.
+   */
+  protected override generateKey(context: ExecutionContext, tracker: string, throttlerName: string): string {
+    return `${context.getClass().name}.${context.getHandler().name}:${throttlerName}:${tracker}`;
+  }
+
   protected override async throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
     const req = context.switchToHttp().getRequest<{ ip?: string; route?: { path?: string } }>();
     this.audit.record('rate_limited', { ip: req.ip, route: req.route?.path });
