@@ -11,7 +11,8 @@ import { LoggingModule } from './logging/logging.module';
     ConfigModule,
     LoggingModule,
     AuthModule.forRootAsync({
-      imports: [UsersModule],
+      // UsersModule: the credentials port; LoggingModule: the audit trail's logger.
+      imports: [UsersModule, LoggingModule],
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => authOptionsFromConfig(config),
     }),

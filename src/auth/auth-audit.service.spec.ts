@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { AuthAudit, escapeControl } from './auth-audit.service';
 import type { AuthMetrics } from './auth-metrics.service';
-import type { PinoLogger } from 'nestjs-pino';
+import type { Logger } from 'pino';
+import { requestContext } from './request-context.middleware';
 import type { SigningKeySet } from './tokens/signing-keys.loader';
 
 describe('AuthAudit', () => {
@@ -15,7 +16,7 @@ describe('AuthAudit', () => {
 
   it('logs one object per event: audit flag, event, ids, hashed address, escaped and bounded strings; counts the metric', () => {
     const info = jest.fn();
-    const audit = new AuthAudit(keys, metrics, { logger: { info, level: 'info', isLevelEnabled: () => true } } as unknown as PinoLogger);
+    const audit = new AuthAudit(keys, metrics, { info, level: 'info', isLevelEnabled: () => true } as unknown as Logger);
     audit.record('login.failure', { ip: '203.0.113.9', reason: 'x\n{"event":"forged"}'.padEnd(500, 'y'), userId: 'u1' });
     expect(info).toHaveBeenCalledTimes(1);
     const [line, msg] = info.mock.calls[0];
@@ -28,5 +29,39 @@ describe('AuthAudit', () => {
     // Same address, same hash (an operator can correlate); another address, another hash.
     expect(audit.hashIp('203.0.113.9')).toBe(line.ipHash);
     expect(audit.hashIp('203.0.113.10')).not.toBe(line.ipHash);
+  });
+
+  it('inside a request context, adds its reqId', () => {
+    const info = jest.fn();
+    const audit = new AuthAudit(keys, metrics, { info, level: 'info', isLevelEnabled: () => true } as unknown as Logger);
+    requestContext.run({ reqId: 'req-7' }, () => audit.record('logout', { userId: 'u1' }));
+    expect(info.mock.calls[0][0]).toEqual({ audit: true, event: 'logout', reqId: 'req-7', userId: 'u1' });
+  });
+
+  it('below info, writes through one info-level child made once; silent writes nothing but still counts', () => {
+    const childInfo = jest.fn();
+    const child = jest.fn(() => ({ info: childInfo }));
+    const quiet = new AuthAudit(keys, metrics, { info: jest.fn(), child, level: 'warn', isLevelEnabled: () => false } as unknown as Logger);
+    quiet.record('refresh');
+    quiet.record('refresh');
+    expect(child).toHaveBeenCalledTimes(1);
+    expect(child).toHaveBeenCalledWith({}, { level: 'info' });
+    expect(childInfo).toHaveBeenCalledTimes(2);
+
+    const silentInfo = jest.fn();
+    const before = (metrics.event as jest.Mock).mock.calls.length;
+    new AuthAudit(keys, metrics, { info: silentInfo, child, level: 'silent', isLevelEnabled: () => false } as unknown as Logger).record('refresh');
+    expect(silentInfo).not.toHaveBeenCalled();
+    expect(child).toHaveBeenCalledTimes(1);
+    expect((metrics.event as jest.Mock).mock.calls.length).toBe(before + 1);
+  });
+
+  it('hashes addresses the same way from its bounded cache', () => {
+    const audit = new AuthAudit(keys, metrics, { info: jest.fn(), level: 'info', isLevelEnabled: () => true } as unknown as Logger);
+    const first = audit.hashIp('198.51.100.1');
+    for (let i = 0; i < 1500; i++) audit.hashIp(`10.0.${i >> 8}.${i & 255}`);
+    expect((audit as unknown as { ipHashes: Map<string, string> }).ipHashes.size).toBeLessThanOrEqual(1024);
+    expect(audit.hashIp('198.51.100.1')).toBe(first);
+    expect(new AuthAudit(keys, metrics, { info: jest.fn(), level: 'info', isLevelEnabled: () => true } as unknown as Logger).hashIp('198.51.100.1')).toBe(first);
   });
 });

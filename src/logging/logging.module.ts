@@ -1,61 +1,41 @@
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import { Global, Module, RequestMethod } from '@nestjs/common';
-import { LoggerModule } from 'nestjs-pino';
-import pino, { type DestinationStream } from 'pino';
+import { Module } from '@nestjs/common';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import { AUDIT_LOGGER } from '../auth';
 import { APP_CONFIG, type AppConfig } from '../config';
+import { PinoNestLogger } from './pino-nest-logger.service';
 
 /** Where log lines go: stdout by default; tests override it to capture lines. */
 export const LOG_DESTINATION = Symbol('LOG_DESTINATION');
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+/** The application's one pino logger. */
+export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
 
 /**
- * The application's pino logger (nestjs-pino). Kept light on purpose (the guarded path is
- * benchmarked): no per-request access log (autoLogging off), and the request-context middleware
- * (request id for the lines logged while handling a request) only on the auth endpoints that
- * audit, not on /auth/me, /health or feature routes. Lines are JSON with an ISO 8601 UTC `time`;
- * authorization and cookie headers are redacted should a request ever be logged.
+ * Logging: one pino logger built once from the configuration, JSON lines with an ISO 8601 UTC
+ * `time`; authorization and cookie headers are redacted should a request ever be logged. It writes
+ * Nest's own lines (PinoNestLogger, main.ts) and the auth audit trail (AUDIT_LOGGER: import this
+ * module into AuthModule's). No HTTP request logging and no per-request child logger (two per
+ * request cost ~10 % of refresh CPU): the audit's request id comes from auth's request context.
  */
-@Global()
 @Module({
-  providers: [{ provide: LOG_DESTINATION, useFactory: (): DestinationStream => pino.destination({ fd: 1, sync: false }) }],
-  exports: [LOG_DESTINATION],
-})
-class LogDestinationModule {}
-
-@Module({
-  imports: [
-    LogDestinationModule,
-    LoggerModule.forRootAsync({
+  providers: [
+    { provide: LOG_DESTINATION, useFactory: (): DestinationStream => pino.destination({ fd: 1, sync: false }) },
+    {
+      provide: ROOT_LOGGER,
       inject: [APP_CONFIG, LOG_DESTINATION],
-      useFactory: (config: AppConfig, destination: DestinationStream) => ({
-        pinoHttp: [
+      useFactory: (config: AppConfig, destination: DestinationStream): Logger =>
+        pino(
           {
             level: config.logLevel,
-            autoLogging: false,
-            quietReqLogger: true,
             timestamp: pino.stdTimeFunctions.isoTime,
-            genReqId: (req: IncomingMessage) => {
-              const given = req.headers['x-request-id'];
-              return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-            },
             redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'], censor: '[redacted]' },
           },
           destination,
-        ],
-        forRoutes: [
-          { path: 'auth/login', method: RequestMethod.POST },
-          { path: 'auth/browser/login', method: RequestMethod.POST },
-          { path: 'auth/register', method: RequestMethod.POST },
-          { path: 'auth/refresh', method: RequestMethod.POST },
-          { path: 'auth/logout', method: RequestMethod.POST },
-          { path: 'auth/logout-all', method: RequestMethod.POST },
-          { path: 'auth/password', method: RequestMethod.POST },
-          { path: 'auth/sessions/{*id}', method: RequestMethod.DELETE },
-        ],
-      }),
-    }),
+        ),
+    },
+    { provide: AUDIT_LOGGER, useExisting: ROOT_LOGGER },
+    { provide: PinoNestLogger, inject: [ROOT_LOGGER], useFactory: (logger: Logger) => new PinoNestLogger(logger) },
   ],
+  exports: [LOG_DESTINATION, ROOT_LOGGER, AUDIT_LOGGER, PinoNestLogger],
 })
 export class LoggingModule {}
