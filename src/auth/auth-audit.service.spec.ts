@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { AuthAudit, escapeControl } from './auth-audit.service';
 import type { AuthMetrics } from './auth-metrics.service';
 import type { Logger } from 'pino';
-import { requestContext } from './request-context.middleware';
 import type { SigningKeySet } from './tokens/signing-keys.loader';
 
 describe('AuthAudit', () => {
@@ -31,10 +30,10 @@ describe('AuthAudit', () => {
     expect(audit.hashIp('203.0.113.10')).not.toBe(line.ipHash);
   });
 
-  it('inside a request context, adds its reqId', () => {
+  it('carries the reqId it is given', () => {
     const info = jest.fn();
     const audit = new AuthAudit(keys, metrics, { info, level: 'info', isLevelEnabled: () => true } as unknown as Logger);
-    requestContext.run({ reqId: 'req-7' }, () => audit.record('logout', { userId: 'u1' }));
+    audit.record('logout', { userId: 'u1', reqId: 'req-7' });
     expect(info.mock.calls[0][0]).toEqual({ audit: true, event: 'logout', reqId: 'req-7', userId: 'u1' });
   });
 

@@ -2,7 +2,6 @@ import { createHmac, hkdfSync } from 'node:crypto';
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import pino, { type Logger } from 'pino';
 import { AuthMetrics } from './auth-metrics.service';
-import { requestContext } from './request-context.middleware';
 import { SIGNING_KEYS } from './tokens/tokens.constants';
 import type { SigningKeySet } from './tokens/signing-keys.loader';
 
@@ -32,6 +31,8 @@ export interface AuditFields {
   readonly sid?: string;
   /** The client address; logged only as a keyed, truncated hash. */
   readonly ip?: string;
+  /** The request's id (X-Request-Id or generated), from ClientContext.requestId. */
+  readonly reqId?: string;
   readonly reason?: string;
   readonly [extra: string]: string | number | boolean | undefined;
 }
@@ -52,7 +53,7 @@ export function escapeControl(s: string): string {
 
 /**
  * Structured audit trail through pino: one JSON object per event with `time` (ISO 8601 UTC),
- * `audit: true`, `event`, ids, and `reqId` when recorded inside an audited request (see
+ * `audit: true`, `event`, ids, and `reqId` (the request's id, passed in by the caller: see
  * request-context.middleware.ts). Never a password, token, refresh secret, cookie or email; the
  * client address only as a keyed hash (`ipHash`, 12 base64url characters, same address → same
  * hash on this deployment). Every string is control-character escaped and bounded. Each event
@@ -83,8 +84,6 @@ export class AuthAudit {
     this.metrics.event(event);
     if (!this.logger) return;
     const line: Record<string, string | number | boolean> = { audit: true, event };
-    const ctx = requestContext.getStore();
-    if (ctx) line.reqId = ctx.reqId;
     for (const [k, v] of Object.entries(fields)) {
       if (v === undefined) continue;
       if (k === 'ip') line.ipHash = this.hashIp(String(v));

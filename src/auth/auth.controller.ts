@@ -11,7 +11,7 @@ import { OptionalAuth, Public } from './decorators/public.decorator';
 import { ChangePasswordDto, LoginDto, RefreshDto, RegisterDto } from './dto/auth.dto';
 import { AuthThrottlerGuard } from './abuse/auth-throttler.guard';
 import { RequireRecentAuth } from './decorators/require-recent-auth.decorator';
-import type { ClientContext } from './auth.service';
+import { clientOf } from './client-context';
 import { AuthError } from './errors/auth-error.model';
 
 interface TokenResponse {
@@ -27,10 +27,6 @@ const validated = UsePipes(authValidationPipe());
 /** Rate limited per client address and route (AUTH_RATE_LIMIT_*); never on the guarded hot path. */
 const throttled = UseGuards(AuthThrottlerGuard);
 
-function clientOf(req: Request): ClientContext {
-  return { userAgent: req.get('user-agent'), ip: req.ip };
-}
-
 /** Thin HTTP adapter: parses transport (cookie or body), calls AuthService, shapes the reply. */
 @Controller('auth')
 export class AuthController {
@@ -44,8 +40,8 @@ export class AuthController {
   @throttled
   @validated
   @HttpCode(201)
-  register(@Body() body: RegisterDto): Promise<{ id: string; email: string }> {
-    return this.auth.register(body.email, body.password);
+  register(@Body() body: RegisterDto, @Req() req: Request): Promise<{ id: string; email: string }> {
+    return this.auth.register(body.email, body.password, clientOf(req));
   }
 
   @Public()
@@ -97,7 +93,7 @@ export class AuthController {
       }
       throw failure ?? new AuthError('ACCESS_TOKEN_MISSING');
     }
-    await this.auth.logout({ principal, refreshToken });
+    await this.auth.logout({ principal, refreshToken }, clientOf(req));
     // Only once the session is really ended: after a 503 the client must be able to retry.
     this.clearCookie(res);
     if (principal?.via === 'session') this.clearSessionCookie(req, res);
@@ -107,7 +103,7 @@ export class AuthController {
   @RequireRecentAuth()
   @HttpCode(204)
   async logoutAll(@CurrentUser() principal: AuthPrincipal, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
-    await this.auth.logoutAll(principal);
+    await this.auth.logoutAll(principal, clientOf(req));
     this.clearCookie(res);
     this.clearSessionCookie(req, res);
   }

@@ -1,6 +1,8 @@
-import { Controller, Delete, Get, HttpCode, Param } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Req } from '@nestjs/common';
+import type { Request } from 'express';
 import type { AuthPrincipal } from './auth-principal.model';
 import { AuthService, SessionSummary } from './auth.service';
+import { clientOf } from './client-context';
 import { CurrentUser } from './decorators/current-user.decorator';
 
 @Controller('auth/sessions')
@@ -14,7 +16,7 @@ export class SessionsController {
 
   @Delete(':id')
   @HttpCode(204)
-  revoke(@CurrentUser() principal: AuthPrincipal, @Param('id') id: string): Promise<void> {
-    return this.auth.revokeSession(principal, id);
+  revoke(@CurrentUser() principal: AuthPrincipal, @Param('id') id: string, @Req() req: Request): Promise<void> {
+    return this.auth.revokeSession(principal, id, clientOf(req));
   }
 }

@@ -61,8 +61,8 @@ export class AuthThrottlerGuard extends ThrottlerGuard {
   }
 
   protected override async throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
-    const req = context.switchToHttp().getRequest<{ ip?: string; route?: { path?: string } }>();
-    this.audit.record('rate_limited', { ip: req.ip, route: req.route?.path });
+    const req = context.switchToHttp().getRequest<{ ip?: string; id?: string; route?: { path?: string } }>();
+    this.audit.record('rate_limited', { ip: req.ip, reqId: req.id, route: req.route?.path });
     throw new AuthError('RATE_LIMITED', { retryAfter: Math.max(1, detail.timeToBlockExpire) });
   }
 }

@@ -82,19 +82,22 @@ export class BrowserSessionService {
     const sid = newSessionId(now);
     const issued = this.codec.create(user.id, sid);
     const absoluteExpiresAt = now + this.options.browser.absoluteTtl * 1000;
-    await this.auth.startSession({
-      userId: user.id,
-      sid,
-      kind: 'browser',
-      createdAt: now,
-      authTime: Math.floor(now / 1000),
-      absoluteExpiresAt,
-      idleTtlMs: this.options.browser.idleTtl * 1000,
-      deviceLabel: deviceLabel(client.userAgent),
-      bindingHash: '',
-      secretHash: issued.secretHash,
-    });
-    this.audit.record('browser.login', { userId: user.id, sid, ip: client.ip });
+    await this.auth.startSession(
+      {
+        userId: user.id,
+        sid,
+        kind: 'browser',
+        createdAt: now,
+        authTime: Math.floor(now / 1000),
+        absoluteExpiresAt,
+        idleTtlMs: this.options.browser.idleTtl * 1000,
+        deviceLabel: deviceLabel(client.userAgent),
+        bindingHash: '',
+        secretHash: issued.secretHash,
+      },
+      client,
+    );
+    this.audit.record('browser.login', { userId: user.id, sid, ip: client.ip, reqId: client.requestId });
     return {
       cookieValue: issued.token,
       cookieMaxAge: this.options.browser.absoluteTtl,
@@ -193,6 +196,7 @@ export class BrowserSessionService {
     this.audit.record('csrf.failure', {
       userId: parsed?.userId,
       sid: parsed?.sid,
+      reqId: req.requestId,
       detail: `${req.method} ${why}; origin=${(req.origin ?? '-').slice(0, 100)} sec-fetch-site=${req.secFetchSite ?? '-'}`,
     });
     throw new AuthError('CSRF_TOKEN_INVALID');

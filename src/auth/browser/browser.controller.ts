@@ -9,6 +9,7 @@ import { BrowserLoginDto } from '../dto/auth.dto';
 import { AuthThrottlerGuard } from '../abuse/auth-throttler.guard';
 import { AuthError } from '../errors/auth-error.model';
 import { BrowserSessionService, BrowserSessionState } from './browser-session.service';
+import { clientOf } from '../client-context';
 import { requestOriginOf } from './request-origin';
 import { sessionCookieName, sessionCookieOptions } from './session-cookie.options';
 
@@ -35,7 +36,7 @@ export class BrowserController {
     const result = await this.browser.login(
       body.email,
       body.password,
-      { userAgent: req.get('user-agent'), ip: req.ip },
+      clientOf(req),
       requestOriginOf(req),
       typeof presented === 'string' && presented.length > 0 ? presented : undefined,
     );

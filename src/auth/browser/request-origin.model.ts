@@ -13,6 +13,8 @@ export interface RequestOrigin {
   readonly selfOrigin: string;
   /** The CSRF token header, if any. */
   readonly csrfToken?: string;
+  /** The request's id (audited routes only), for the audit trail. */
+  readonly requestId?: string;
 }
 
 /** Methods that may change state: a cookie-authenticated one needs a CSRF token. */

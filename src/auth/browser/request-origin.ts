@@ -15,5 +15,6 @@ export function requestOriginOf(req: Request): RequestOrigin {
     secFetchSite: header(req, 'sec-fetch-site'),
     selfOrigin: `${req.protocol}://${req.get('host') ?? ''}`.toLowerCase(),
     csrfToken: header(req, CSRF_HEADER),
+    requestId: (req as Request & { id?: string }).id,
   };
 }

@@ -26,14 +26,14 @@ export class RecentAuthGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const req = context.switchToHttp().getRequest<Record<string | symbol, unknown> & { ip?: string }>();
+    const req = context.switchToHttp().getRequest<Record<string | symbol, unknown> & { ip?: string; id?: string }>();
     const principal = req[PRINCIPAL_KEY] as AuthPrincipal | undefined;
     if (!principal) throw new AuthError('ACCESS_TOKEN_MISSING');
     const custom = this.reflector.getAllAndOverride<number | undefined>(RECENT_AUTH_MAX_AGE, [context.getHandler(), context.getClass()]);
     const maxAge = custom ?? this.options.reauthMaxAge;
     const age = Math.floor(this.clock.now() / 1000) - principal.authTime;
     if (age <= maxAge) return true;
-    this.audit.record('reauth.required', { userId: principal.sub, sid: principal.sid, ip: req.ip });
+    this.audit.record('reauth.required', { userId: principal.sub, sid: principal.sid, ip: req.ip, reqId: req.id });
     throw new AuthError('REAUTHENTICATION_REQUIRED', { maxAge });
   }
 }
