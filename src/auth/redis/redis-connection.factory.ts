@@ -10,6 +10,9 @@ export const REDIS_CONNECTION = Symbol('REDIS_CONNECTION');
 export function redisOptions(): RedisOptions {
   return {
     enableOfflineQueue: false,
+    // Commands of concurrent requests issued together (or while a batch is in flight) share one
+    // write and one read: syscalls dominate a refresh's cost (A/B, refresh ÷ live 0.36 -> 0.42).
+    enableAutoPipelining: true,
     maxRetriesPerRequest: 0,
     commandTimeout: 2000,
     connectTimeout: 2000,
