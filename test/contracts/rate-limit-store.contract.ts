@@ -4,6 +4,8 @@ import { useFixture } from './contract-fixture';
 
 export interface RateLimitStoreFixture {
   store: RateLimitStore;
+  /** Another instance's adapter over the same shared state (the same object for a single-process store). */
+  peer(): RateLimitStore;
   cleanup(): Promise<void>;
 }
 
@@ -49,11 +51,41 @@ export function rateLimitStoreContract(name: string, factory: () => Promise<Rate
       expect(await store().increment(key, 200, 1, 200, 'login')).toEqual(expect.objectContaining({ totalHits: 1, isBlocked: false }));
     });
 
-    it('concurrent hits are all counted', async () => {
+    it('concurrent hits are all counted: exactly the limit is admitted, each with its own count', async () => {
       const key = randomUUID();
       const rs = await Promise.all(Array.from({ length: 25 }, () => store().increment(key, 60_000, 10, 60_000, 'login')));
-      expect(rs.filter((r) => !r.isBlocked)).toHaveLength(10);
-      expect(Math.max(...rs.map((r) => r.totalHits))).toBe(25);
+      const admitted = rs.filter((r) => !r.isBlocked);
+      expect(admitted.map((r) => r.totalHits).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(rs.filter((r) => r.isBlocked)).toHaveLength(15);
+    });
+
+    it('a busy client gets exactly the limit, never more, across two instances sharing the store', async () => {
+      const key = randomUUID();
+      const limit = 500;
+      const [a, b] = [store(), fixture().peer()];
+      let admitted = 0;
+      for (let i = 0; i < 700; i++) {
+        // Bursts of 10 concurrent hits, alternating instances.
+        const rs = await Promise.all(Array.from({ length: 10 }, (_, j) => ((i + j) % 2 === 0 ? a : b).increment(key, 60_000, limit, 60_000, 'refresh')));
+        admitted += rs.filter((r) => !r.isBlocked).length;
+        if (i > 10 && rs.every((r) => r.isBlocked)) break;
+      }
+      // Hits reserved by one instance and not used there may count as spent: at most one lease each.
+      expect(admitted).toBeLessThanOrEqual(limit);
+      expect(admitted).toBeGreaterThanOrEqual(limit - 2 * 64);
+      expect((await a.increment(key, 60_000, limit, 60_000, 'refresh')).isBlocked).toBe(true);
+      expect((await b.increment(key, 60_000, limit, 60_000, 'refresh')).isBlocked).toBe(true);
+    });
+
+    it('a client that moved to another instance is refused early by at most one lease', async () => {
+      const key = randomUUID();
+      const limit = 1000;
+      const [a, b] = [store(), fixture().peer()];
+      for (let i = 0; i < 100; i++) expect((await a.increment(key, 60_000, limit, 60_000, 'refresh')).isBlocked).toBe(false);
+      let onB = 0;
+      while (!(await b.increment(key, 60_000, limit, 60_000, 'refresh')).isBlocked) onB++;
+      expect(100 + onB).toBeLessThanOrEqual(limit);
+      expect(100 + onB).toBeGreaterThanOrEqual(limit - 64);
     });
   });
 }
