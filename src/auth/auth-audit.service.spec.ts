@@ -55,11 +55,10 @@ describe('AuthAudit', () => {
     expect((metrics.event as jest.Mock).mock.calls.length).toBe(before + 1);
   });
 
-  it('hashes addresses the same way from its bounded cache', () => {
+  it('hashes an address the same way before and after its memo starts over, and across instances', () => {
     const audit = new AuthAudit(keys, metrics, { info: jest.fn(), level: 'info', isLevelEnabled: () => true } as unknown as Logger);
     const first = audit.hashIp('198.51.100.1');
     for (let i = 0; i < 1500; i++) audit.hashIp(`10.0.${i >> 8}.${i & 255}`);
-    expect((audit as unknown as { ipHashes: Map<string, string> }).ipHashes.size).toBeLessThanOrEqual(1024);
     expect(audit.hashIp('198.51.100.1')).toBe(first);
     expect(new AuthAudit(keys, metrics, { info: jest.fn(), level: 'info', isLevelEnabled: () => true } as unknown as Logger).hashIp('198.51.100.1')).toBe(first);
   });
