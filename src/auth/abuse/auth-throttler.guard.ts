@@ -27,7 +27,13 @@ export class AuthThrottlerGuard extends ThrottlerGuard {
     private readonly audit: AuthAudit,
   ) {
     const windowMs = options.rateLimit.windowSeconds * 1000;
-    super({ throttlers: [{ name: 'auth', ttl: windowMs, limit: options.rateLimit.max, blockDuration: windowMs }] }, storage, reflector);
+    // No X-RateLimit-* headers: with leased counters (RedisRateLimitStore) the remaining count is
+    // per instance, not a promise; a 429 carries Retry-After (AuthError RATE_LIMITED).
+    super(
+      { throttlers: [{ name: 'auth', ttl: windowMs, limit: options.rateLimit.max, blockDuration: windowMs }], setHeaders: false },
+      storage,
+      reflector,
+    );
     // The base class reads its options in onModuleInit, which Nest does not call for a guard
     // instantiated through @UseGuards: read them now.
     void super.onModuleInit();
