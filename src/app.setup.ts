@@ -1,14 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import cookieParser from 'cookie-parser';
-import { json, NextFunction, Request, Response } from 'express';
-import { AuthError } from './auth';
 import helmet from 'helmet';
 import type { AppConfig } from './config';
+import { jsonBody } from './json-body.middleware';
 
 /** Largest accepted request body. Auth payloads are tiny; anything bigger is refused with 413. */
-export const BODY_LIMIT = '16kb';
-const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
+export const BODY_LIMIT_BYTES = 16 * 1024;
 
 /**
  * HTTP hardening shared by main.ts and the e2e suites, so tests exercise the real stack:
@@ -28,19 +26,8 @@ export function configureApp(app: INestApplication, config: AppConfig): void {
       frameguard: { action: 'deny' },
     }),
   );
-  // JSON only: a form-encoded or text body is refused outright (415), which also keeps a
-  // cross-site <form> from posting credentials (login CSRF) — browsers cannot send JSON cross-site
-  // without a CORS preflight.
-  express.use((req: Request, _res: Response, next: NextFunction) => {
-    const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
-    next(hasBody && !JSON_TYPE.test(req.headers['content-type'] ?? '') ? new AuthError('UNSUPPORTED_MEDIA_TYPE') : undefined);
-  });
-  express.use(json({ limit: BODY_LIMIT, strict: true, type: ['application/json', 'application/*+json'] }));
-  // Nest turns body-parser's SyntaxError into a bare 400; keep the precise, stable code instead.
-  express.use((err: unknown, _req: Request, _res: Response, next: NextFunction) => {
-    const type = (err as { type?: string } | null)?.type;
-    next(type === 'entity.parse.failed' ? new AuthError('MALFORMED_JSON') : err);
-  });
+  // JSON only (415 otherwise: no login CSRF through a cross-site <form>), UTF-8, bounded.
+  express.use(jsonBody(BODY_LIMIT_BYTES));
   express.use(cookieParser());
   app.enableShutdownHooks();
 }

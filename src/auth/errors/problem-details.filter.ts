@@ -11,7 +11,7 @@ interface ProblemBody {
   errors?: ReadonlyArray<{ field: string; message: string }>;
 }
 
-/** Maps framework and body-parser errors that never pass through our code to stable codes. */
+/** Maps framework errors (and body-parser's, should a host app mount it) that never pass through our code to stable codes. */
 function fromHttpStatus(status: number, err: unknown): AuthError {
   const type = (err as { type?: string } | null)?.type;
   if (type === 'entity.parse.failed') return new AuthError('MALFORMED_JSON');
