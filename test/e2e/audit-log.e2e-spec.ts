@@ -163,6 +163,25 @@ describe('audit log (captured pino output)', () => {
     once(limited, 'rate_limited');
   });
 
+  it('browser sign-in and a refused CSRF check, each with its request id', async () => {
+    const origin = `http://127.0.0.1:${(t.http.address() as { port: number }).port}`;
+    const signIn = await flow(async () => {
+      const res = await request(t.http)
+        .post('/auth/browser/login')
+        .set({ Origin: origin, 'Sec-Fetch-Site': 'same-origin', 'X-Forwarded-For': ip(), 'X-Request-Id': 'req-browser-1' })
+        .send({ email, password: 'an entirely new passphrase' });
+      expect(res.status).toBe(200);
+      const cookie = /__Host-session=([^;]+)/.exec(String(res.headers['set-cookie']))![1];
+      secrets.add(cookie).add(res.body.csrfToken);
+      const refused = await request(t.http)
+        .post('/auth/logout')
+        .set({ Cookie: `__Host-session=${cookie}`, Origin: 'https://evil.example', 'Sec-Fetch-Site': 'cross-site', 'X-Request-Id': 'req-csrf-1' });
+      expect(refused.status).toBe(403);
+    });
+    expect(once(signIn, 'browser.login').reqId).toBe('req-browser-1');
+    expect(once(signIn, 'csrf.failure')).toEqual(expect.objectContaining({ reqId: 'req-csrf-1', userId }));
+  });
+
   it('every line: JSON with an ISO time; no secret, email, cookie or raw address anywhere', () => {
     const all = lines();
     if (process.env.E2E_LOG) process.stdout.write(raw.slice(0, 6).join(''));
@@ -177,7 +196,7 @@ describe('audit log (captured pino output)', () => {
     for (const l of all.filter((x) => x.audit)) expect({ event: l.event, reqId: typeof l.reqId }).toEqual({ event: l.event, reqId: 'string' });
     const events = new Set(all.filter((l) => l.audit).map((l) => l.event));
     for (const e of ['register', 'login.success', 'login.failure', 'login.locked', 'refresh', 'refresh.reuse_detected', 'refresh.binding_mismatch',
-      'session.revoked', 'logout', 'password.changed', 'logout_all', 'reauth.required', 'rate_limited']) {
+      'session.revoked', 'logout', 'password.changed', 'logout_all', 'reauth.required', 'rate_limited', 'browser.login', 'csrf.failure']) {
       expect(events).toContain(e);
     }
   });

@@ -234,7 +234,7 @@ describe('errors, limits and headers (Redis + PostgreSQL)', () => {
       securityHeaders(await request(t.http).post('/auth/register').send({ email: uniqueEmail('hdr'), password: PASSWORD }));
     });
 
-    it('every auth response is Cache-Control: no-store', async () => {
+    it('every auth response is Cache-Control: no-store, with no ETag and no X-RateLimit-* headers', async () => {
       const email = uniqueEmail('nostore');
       const responses = [
         await request(t.http).post('/auth/register').send({ email, password: PASSWORD }),
@@ -252,6 +252,8 @@ describe('errors, limits and headers (Redis + PostgreSQL)', () => {
       for (const res of responses) {
         expect(res.status).toBeLessThan(500);
         expect(res.headers['cache-control']).toBe('no-store');
+        expect(res.headers.etag).toBeUndefined();
+        expect(Object.keys(res.headers).filter((h) => h.startsWith('x-ratelimit'))).toEqual([]);
       }
     });
   });
