@@ -45,8 +45,9 @@ import { SIGNING_KEYS } from './tokens/tokens.constants';
 const logger = new Logger('AuthModule');
 
 /**
- * The routes that write audit events, and only these, run in a request context (`reqId` on their
- * audit lines): /auth/me, /health and feature routes are benchmarked hot paths and pay nothing.
+ * The routes that write audit events, and only these, get a request id (`req.id`, passed on as
+ * ClientContext.requestId to the `reqId` of their audit lines): /auth/me, /health and feature
+ * routes are benchmarked hot paths and pay nothing.
  */
 const AUDITED_ROUTES = [
   { path: 'auth/login', method: RequestMethod.POST },
