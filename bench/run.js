@@ -196,29 +196,36 @@ function cannon(opts) {
   });
 }
 
-/** Closed loop, 10 keep-alive connections, hrtime per request: microsecond latency percentiles. */
-async function probeLatency(port, p, headers, count) {
+/**
+ * Closed loop, 10 keep-alive connections, hrtime per request: microsecond latency percentiles of
+ * several routes, interleaved request by request (each connection takes the routes in turn), so the
+ * machine's noise and the queueing behind other requests hit every route alike.
+ */
+async function probeLatency(port, routes, count) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
-  const samples = [];
-  let left = count;
-  const worker = async () => {
-    while (left-- > 0) {
+  const samples = routes.map(() => []);
+  let left = count * routes.length;
+  const worker = async (w) => {
+    for (let i = w; left-- > 0; i++) {
+      const k = i % routes.length;
       const t0 = process.hrtime.bigint();
       await new Promise((resolve, reject) => {
         http
-          .get({ host: '127.0.0.1', port, path: p, headers, agent }, (res) => {
+          .get({ host: '127.0.0.1', port, path: routes[k].path, headers: routes[k].headers ?? {}, agent }, (res) => {
             res.resume();
             res.on('end', resolve);
           })
           .on('error', reject);
       });
-      samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      samples[k].push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
   };
-  await Promise.all(Array.from({ length: CONNECTIONS }, worker));
+  await Promise.all(Array.from({ length: CONNECTIONS }, (_, w) => worker(w)));
   agent.destroy();
-  samples.sort((a, b) => a - b);
-  return { p50: pct(samples, 50), p99: pct(samples, 99) };
+  return samples.map((xs) => {
+    xs.sort((x, y) => x - y);
+    return { p50: pct(xs, 50), p99: pct(xs, 99) };
+  });
 }
 
 /** The app's own CPU time (user + system, µs) so far: steadier than req/s on a shared 2-core box. */
@@ -358,11 +365,12 @@ async function main() {
     if (runs['ours live'] && runs['ours me']) log(`me ÷ live ${roundRatio(runs['ours me'], runs['ours live']).toFixed(3)} (median of per-repeat ratios)`);
     return;
   }
-  log('fine latency probe (20k requests each, interleaved)');
+  log('fine latency probe (20k requests per route and repeat, live and me interleaved request by request)');
   const fine = { live: [], me: [] };
   for (let r = 0; r < REPEATS; r++) {
-    fine.live.push(await probeLatency(ours.port, '/health/live', {}, 20000));
-    fine.me.push(await probeLatency(ours.port, '/auth/me', bearer, 20000));
+    const [live, me] = await probeLatency(ours.port, [{ path: '/health/live' }, { path: '/auth/me', headers: bearer }], 20000);
+    fine.live.push(live);
+    fine.me.push(me);
   }
   const fineLive = { p50: median(fine.live.map((x) => x.p50)), p99: median(fine.live.map((x) => x.p99)) };
   const fineMe = { p50: median(fine.me.map((x) => x.p50)), p99: median(fine.me.map((x) => x.p99)) };
