@@ -16,7 +16,7 @@ describe('AuthAudit', () => {
   it('logs one object per event: audit flag, event, ids, hashed address, escaped and bounded strings; counts the metric', () => {
     const info = jest.fn();
     const audit = new AuthAudit(keys, metrics, { info, level: 'info', isLevelEnabled: () => true } as unknown as Logger);
-    audit.record('login.failure', { ip: '203.0.113.9', reason: 'x\n{"event":"forged"}'.padEnd(500, 'y'), userId: 'u1' });
+    audit.record('login.failure', { reason: 'x\n{"event":"forged"}'.padEnd(500, 'y'), userId: 'u1' }, { ip: '203.0.113.9' });
     expect(info).toHaveBeenCalledTimes(1);
     const [line, msg] = info.mock.calls[0];
     expect(msg).toBe('login.failure');
@@ -33,7 +33,7 @@ describe('AuthAudit', () => {
   it('carries the reqId it is given', () => {
     const info = jest.fn();
     const audit = new AuthAudit(keys, metrics, { info, level: 'info', isLevelEnabled: () => true } as unknown as Logger);
-    audit.record('logout', { userId: 'u1', reqId: 'req-7' });
+    audit.record('logout', { userId: 'u1' }, { requestId: 'req-7' });
     expect(info.mock.calls[0][0]).toEqual({ audit: true, event: 'logout', reqId: 'req-7', userId: 'u1' });
   });
 

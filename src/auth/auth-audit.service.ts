@@ -30,12 +30,18 @@ export interface AuditFields {
   readonly userId?: string;
   /** The public session id (never a refresh secret, cookie or token). */
   readonly sid?: string;
-  /** The client address; logged only as a keyed, truncated hash. */
-  readonly ip?: string;
-  /** The request's id (X-Request-Id or generated), from ClientContext.requestId. */
-  readonly reqId?: string;
   readonly reason?: string;
+  /** Who asked comes in AuditSource, never here: a raw address must not reach a line. */
+  readonly ip?: never;
+  readonly reqId?: never;
   readonly [extra: string]: string | number | boolean | undefined;
+}
+
+/** Who caused the event (a ClientContext fits): the address is logged only as a keyed, truncated hash. */
+export interface AuditSource {
+  readonly ip?: string;
+  /** The request's id (X-Request-Id or generated), as the `reqId` of the line. */
+  readonly requestId?: string;
 }
 
 /**
@@ -80,14 +86,15 @@ export class AuthAudit {
     else this.logger = base.isLevelEnabled('info') ? base : base.child({}, { level: 'info' });
   }
 
-  record(event: AuditEvent, fields: AuditFields = {}): void {
+  record(event: AuditEvent, fields: AuditFields = {}, from: AuditSource = {}): void {
     this.metrics.event(event);
     if (!this.logger) return;
     const line: Record<string, string | number | boolean> = { audit: true, event };
+    if (from.requestId !== undefined) line.reqId = escapeControl(from.requestId.slice(0, 200));
+    if (from.ip !== undefined) line.ipHash = this.hashIp(from.ip);
     for (const [k, v] of Object.entries(fields)) {
       if (v === undefined) continue;
-      if (k === 'ip') line.ipHash = this.hashIp(String(v));
-      else line[k] = typeof v === 'string' ? escapeControl(v.slice(0, 200)) : v;
+      line[k] = typeof v === 'string' ? escapeControl(v.slice(0, 200)) : v;
     }
     this.logger.info(line, event);
   }

@@ -96,7 +96,7 @@ describe('AuthService.login: one password verification on every path', () => {
     verifyCalls = 0;
     expect(await outcome('ada@example.com', 'right password', '203.0.113.2')).toBe('INVALID_CREDENTIALS');
     expect(verifyCalls).toBe(1);
-    expect(audit.record).toHaveBeenCalledWith('login.locked', expect.objectContaining({ reason: 'source' }));
+    expect(audit.record).toHaveBeenCalledWith('login.locked', expect.objectContaining({ reason: 'source' }), expect.objectContaining({ ip: '203.0.113.2' }));
   });
 
   it('an account at the 100-failure cap: still one verification per attempt, never a 101st counted failure', async () => {

@@ -72,7 +72,7 @@ export class AuthService {
   async register(email: string, password: string, client: ClientContext = {}): Promise<{ id: string; email: string }> {
     const result = await this.credentials.register(email, password);
     if (result.ok) {
-      this.audit.record('register', { userId: result.user.id, ip: client.ip, reqId: client.requestId });
+      this.audit.record('register', { userId: result.user.id }, client);
       return result.user;
     }
     if (result.reason === 'EMAIL_TAKEN') throw new AuthError('EMAIL_TAKEN');
@@ -91,17 +91,19 @@ export class AuthService {
     const decision = await this.attempts.begin(keys, this.clock.now(), this.options.lockout);
     const user = await this.credentials.verify(email, password);
     if (!decision.allowed) {
-      this.audit.record('login.locked', {
-        userId: user?.id,
-        ip: client.ip,
-        reqId: client.requestId,
-        reason: decision.reason,
-        retryAfterSeconds: Math.max(0, Math.ceil((decision.retryAt - this.clock.now()) / 1000)),
-      });
+      this.audit.record(
+        'login.locked',
+        {
+          userId: user?.id,
+          reason: decision.reason,
+          retryAfterSeconds: Math.max(0, Math.ceil((decision.retryAt - this.clock.now()) / 1000)),
+        },
+        client,
+      );
       throw new AuthError('INVALID_CREDENTIALS');
     }
     if (!user) {
-      this.audit.record('login.failure', { ip: client.ip, reqId: client.requestId, accountFailures: decision.accountFailures, sourceFailures: decision.sourceFailures });
+      this.audit.record('login.failure', { accountFailures: decision.accountFailures, sourceFailures: decision.sourceFailures }, client);
       throw new AuthError('INVALID_CREDENTIALS');
     }
     await this.attempts.succeeded(keys, this.clock.now(), this.options.lockout);
@@ -142,7 +144,7 @@ export class AuthService {
       },
       client,
     );
-    this.audit.record('login.success', { userId: user.id, sid, ip: client.ip, reqId: client.requestId });
+    this.audit.record('login.success', { userId: user.id, sid }, client);
     return this.tokensFor(user.id, sid, authTime, refresh.token, absoluteExpiresAt, now);
   }
 
@@ -181,7 +183,7 @@ export class AuthService {
     });
     switch (result.kind) {
       case 'rotated':
-        this.audit.record('refresh', { userId: parsed.userId, sid: parsed.sid, ip: client.ip, reqId: client.requestId });
+        this.audit.record('refresh', { userId: parsed.userId, sid: parsed.sid }, client);
         return this.tokensFor(parsed.userId, parsed.sid, result.session.authTime, next.token, result.session.absoluteExpiresAt, now);
       case 'grace': {
         // A lost response or a second tab: hand back the successor the first request got.
@@ -196,25 +198,21 @@ export class AuthService {
             : { kind: 'session', sid: parsed.sid, expiresAt: this.revocationExpiry(now) },
           now,
         );
-        this.audit.record('refresh.reuse_detected', {
-          userId: parsed.userId,
-          sid: parsed.sid,
-          ip: client.ip,
-          reqId: client.requestId,
-          reason: result.revokedAll ? 'all sessions revoked' : 'session revoked',
-        });
+        this.audit.record(
+          'refresh.reuse_detected',
+          { userId: parsed.userId, sid: parsed.sid, reason: result.revokedAll ? 'all sessions revoked' : 'session revoked' },
+          client,
+        );
         throw new AuthError('REFRESH_TOKEN_REUSED');
       case 'binding_mismatch':
         if (result.revoked) {
           await this.publishRevocation({ kind: 'session', sid: parsed.sid, expiresAt: this.revocationExpiry(now) }, now);
         }
-        this.audit.record('refresh.binding_mismatch', {
-          userId: parsed.userId,
-          sid: parsed.sid,
-          ip: client.ip,
-          reqId: client.requestId,
-          reason: result.revoked ? 'session revoked' : 'refresh refused',
-        });
+        this.audit.record(
+          'refresh.binding_mismatch',
+          { userId: parsed.userId, sid: parsed.sid, reason: result.revoked ? 'session revoked' : 'refresh refused' },
+          client,
+        );
         throw new AuthError('DEVICE_MISMATCH');
       case 'expired':
         throw new AuthError('SESSION_EXPIRED');
@@ -240,14 +238,14 @@ export class AuthService {
       throw new AuthError('ACCESS_TOKEN_MISSING');
     }
     await this.endSession(userId, sid);
-    this.audit.record('logout', { userId, sid, ip: client.ip, reqId: client.requestId });
+    this.audit.record('logout', { userId, sid }, client);
   }
 
   async logoutAll(principal: AuthPrincipal, client: ClientContext = {}): Promise<void> {
     const now = this.clock.now();
     await this.sessions.revokeAll(principal.sub, now, this.options.sessionAbsoluteTtl * 1000);
     await this.publishRevocation({ kind: 'user', userId: principal.sub, cutoff: now, expiresAt: this.revocationExpiry(now) }, now);
-    this.audit.record('logout_all', { userId: principal.sub, sid: principal.sid, ip: client.ip, reqId: client.requestId });
+    this.audit.record('logout_all', { userId: principal.sub, sid: principal.sid }, client);
   }
 
   /**
@@ -263,7 +261,7 @@ export class AuthService {
     const now = this.clock.now();
     const others = (await this.sessions.listByUser(principal.sub, now)).filter((s) => s.sid !== principal.sid);
     for (const s of others) await this.endSession(principal.sub, s.sid);
-    this.audit.record('password.changed', { userId: principal.sub, sid: principal.sid, ip: client.ip, reqId: client.requestId, revokedSessions: others.length });
+    this.audit.record('password.changed', { userId: principal.sub, sid: principal.sid, revokedSessions: others.length }, client);
   }
 
   async listSessions(principal: AuthPrincipal): Promise<SessionSummary[]> {
@@ -277,7 +275,7 @@ export class AuthService {
     const live = await this.sessions.get(principal.sub, sid, this.clock.now());
     if (!live) throw new AuthError('SESSION_NOT_FOUND');
     await this.endSession(principal.sub, sid);
-    this.audit.record('session.revoked', { userId: principal.sub, sid, ip: client.ip, reqId: client.requestId });
+    this.audit.record('session.revoked', { userId: principal.sub, sid }, client);
   }
 
   /**
@@ -289,7 +287,7 @@ export class AuthService {
     if (evicted === null) return;
     const now = this.clock.now();
     await this.publishRevocation({ kind: 'session', sid: evicted, expiresAt: this.revocationExpiry(now) }, now);
-    this.audit.record('session.revoked', { userId: session.userId, sid: evicted, reqId: client.requestId, reason: 'session limit reached' });
+    this.audit.record('session.revoked', { userId: session.userId, sid: evicted, reason: 'session limit reached' }, client);
   }
 
   private async endSession(userId: string, sid: string): Promise<void> {

@@ -9,7 +9,7 @@ export { Public, OptionalAuth } from './decorators/public.decorator';
 export { CurrentUser } from './decorators/current-user.decorator';
 export { RequireRecentAuth, RecentAuthGuard } from './decorators/require-recent-auth.decorator';
 export { AuthAudit, AUDIT_EVENTS, AUDIT_LOGGER } from './auth-audit.service';
-export type { AuditEvent, AuditFields } from './auth-audit.service';
+export type { AuditEvent, AuditFields, AuditSource } from './auth-audit.service';
 export type { AuthPrincipal } from './auth-principal.model';
 export { AuthGuard } from './guards/auth.guard';
 export { AuthReadiness } from './auth-readiness.service';

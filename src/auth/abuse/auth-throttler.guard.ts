@@ -68,7 +68,7 @@ export class AuthThrottlerGuard extends ThrottlerGuard {
 
   protected override async throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
     const req = context.switchToHttp().getRequest<{ ip?: string; id?: string; route?: { path?: string } }>();
-    this.audit.record('rate_limited', { ip: req.ip, reqId: req.id, route: req.route?.path });
+    this.audit.record('rate_limited', { route: req.route?.path }, { ip: req.ip, requestId: req.id });
     throw new AuthError('RATE_LIMITED', { retryAfter: Math.max(1, detail.timeToBlockExpire) });
   }
 }

@@ -86,7 +86,7 @@ describe('BrowserSessionService', () => {
       await expect(service.authenticate(cookieValue, req)).rejects.toMatchObject({ code: 'CSRF_TOKEN_INVALID' });
     }
     expect(lookup).not.toHaveBeenCalled();
-    expect(audit.record).toHaveBeenCalledWith('csrf.failure', expect.objectContaining({ userId: 'user-1' }));
+    expect(audit.record).toHaveBeenCalledWith('csrf.failure', expect.objectContaining({ userId: 'user-1' }), expect.any(Object));
     await expect(service.authenticate(cookieValue, fromPage({ csrfToken: state.csrfToken }))).resolves.toMatchObject({ via: 'session' });
     await expect(service.authenticate(cookieValue, fromPage({ csrfToken: state.csrfToken, origin: undefined }))).resolves.toBeDefined();
   });

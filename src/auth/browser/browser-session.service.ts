@@ -97,7 +97,7 @@ export class BrowserSessionService {
       },
       client,
     );
-    this.audit.record('browser.login', { userId: user.id, sid, ip: client.ip, reqId: client.requestId });
+    this.audit.record('browser.login', { userId: user.id, sid }, client);
     return {
       cookieValue: issued.token,
       cookieMaxAge: this.options.browser.absoluteTtl,
@@ -193,12 +193,15 @@ export class BrowserSessionService {
   }
 
   private refuse(req: RequestOrigin, why: string, parsed?: ParsedRefreshToken): never {
-    this.audit.record('csrf.failure', {
-      userId: parsed?.userId,
-      sid: parsed?.sid,
-      reqId: req.requestId,
-      detail: `${req.method} ${why}; origin=${(req.origin ?? '-').slice(0, 100)} sec-fetch-site=${req.secFetchSite ?? '-'}`,
-    });
+    this.audit.record(
+      'csrf.failure',
+      {
+        userId: parsed?.userId,
+        sid: parsed?.sid,
+        detail: `${req.method} ${why}; origin=${(req.origin ?? '-').slice(0, 100)} sec-fetch-site=${req.secFetchSite ?? '-'}`,
+      },
+      { requestId: req.requestId },
+    );
     throw new AuthError('CSRF_TOKEN_INVALID');
   }
 

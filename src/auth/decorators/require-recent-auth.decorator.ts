@@ -33,7 +33,7 @@ export class RecentAuthGuard implements CanActivate {
     const maxAge = custom ?? this.options.reauthMaxAge;
     const age = Math.floor(this.clock.now() / 1000) - principal.authTime;
     if (age <= maxAge) return true;
-    this.audit.record('reauth.required', { userId: principal.sub, sid: principal.sid, ip: req.ip, reqId: req.id });
+    this.audit.record('reauth.required', { userId: principal.sub, sid: principal.sid }, { ip: req.ip, requestId: req.id });
     throw new AuthError('REAUTHENTICATION_REQUIRED', { maxAge });
   }
 }
