@@ -3,6 +3,8 @@ import { Reflector } from '@nestjs/core';
 import { ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
 import { AUTH_OPTIONS, type AuthModuleOptions } from '../auth.options';
 import { AuthAudit } from '../auth-audit.service';
+import type { Request } from 'express';
+import { clientOf } from '../client-context';
 import { AuthError } from '../errors/auth-error.model';
 import { subnetOf } from '../sessions/device-binding';
 import { RATE_LIMIT_STORE, type RateLimitStore } from './rate-limit.store';
@@ -67,8 +69,8 @@ export class AuthThrottlerGuard extends ThrottlerGuard {
   }
 
   protected override async throwThrottlingException(context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
-    const req = context.switchToHttp().getRequest<{ ip?: string; id?: string; route?: { path?: string } }>();
-    this.audit.record('rate_limited', { route: req.route?.path }, { ip: req.ip, requestId: req.id });
+    const req = context.switchToHttp().getRequest<Request>();
+    this.audit.record('rate_limited', { route: (req.route as { path?: string } | undefined)?.path }, clientOf(req));
     throw new AuthError('RATE_LIMITED', { retryAfter: Math.max(1, detail.timeToBlockExpire) });
   }
 }

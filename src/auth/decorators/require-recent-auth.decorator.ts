@@ -4,6 +4,8 @@ import { AUTH_OPTIONS, type AuthModuleOptions } from '../auth.options';
 import { AuthAudit } from '../auth-audit.service';
 import type { AuthPrincipal } from '../auth-principal.model';
 import { CLOCK, type Clock } from '../clock.port';
+import type { Request } from 'express';
+import { clientOf } from '../client-context';
 import { AuthError } from '../errors/auth-error.model';
 import { PRINCIPAL_KEY } from './current-user.decorator';
 
@@ -26,14 +28,14 @@ export class RecentAuthGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const req = context.switchToHttp().getRequest<Record<string | symbol, unknown> & { ip?: string; id?: string }>();
+    const req = context.switchToHttp().getRequest<Request & Record<string, unknown>>();
     const principal = req[PRINCIPAL_KEY] as AuthPrincipal | undefined;
     if (!principal) throw new AuthError('ACCESS_TOKEN_MISSING');
     const custom = this.reflector.getAllAndOverride<number | undefined>(RECENT_AUTH_MAX_AGE, [context.getHandler(), context.getClass()]);
     const maxAge = custom ?? this.options.reauthMaxAge;
     const age = Math.floor(this.clock.now() / 1000) - principal.authTime;
     if (age <= maxAge) return true;
-    this.audit.record('reauth.required', { userId: principal.sub, sid: principal.sid }, { ip: req.ip, requestId: req.id });
+    this.audit.record('reauth.required', { userId: principal.sub, sid: principal.sid }, clientOf(req));
     throw new AuthError('REAUTHENTICATION_REQUIRED', { maxAge });
   }
 }
