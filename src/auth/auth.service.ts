@@ -10,7 +10,7 @@ import { REVOCATION_STORE, RevocationEntry, RevocationStore } from './revocation
 import { deviceLabel } from './sessions/device-label.parser';
 import { NewSession, SESSION_STORE, SessionStore, SessionView } from './sessions/session.store';
 import { AccessTokenService, CLOCK_TOLERANCE_SECONDS } from './tokens/access-token.service';
-import { openSuccessor, RefreshTokenCodec, sealSuccessor, hashSecret } from './tokens/refresh-token.codec';
+import { RefreshTokenCodec, hashSecret } from './tokens/refresh-token.codec';
 import { isSessionId, newSessionId } from './tokens/session-id.codec';
 import { AttemptKeyer } from './abuse/attempt-keys';
 import { LOGIN_ATTEMPT_STORE, type LoginAttemptStore } from './abuse/login-attempt.store';
@@ -172,7 +172,7 @@ export class AuthService {
       presentedHash: hashSecret(parsed.secret),
       genuine: parsed.genuine,
       nextHash: next.secretHash,
-      sealedSuccessor: sealSuccessor(parsed.secret, next.token),
+      sealedSuccessor: this.codec.sealSuccessor(parsed.secret, next),
       now,
       idleTtlMs: this.options.sessionIdleTtl * 1000,
       graceMs: this.options.refreshReuseGrace * 1000,
@@ -187,7 +187,7 @@ export class AuthService {
         return this.tokensFor(parsed.userId, parsed.sid, result.session.authTime, next.token, result.session.absoluteExpiresAt, now);
       case 'grace': {
         // A lost response or a second tab: hand back the successor the first request got.
-        const successor = openSuccessor(parsed.secret, result.sealedSuccessor);
+        const successor = this.codec.openSuccessor(parsed, result.sealedSuccessor);
         if (!successor) throw new AuthError('REFRESH_TOKEN_INVALID');
         return this.tokensFor(parsed.userId, parsed.sid, result.session.authTime, successor, result.session.absoluteExpiresAt, now);
       }

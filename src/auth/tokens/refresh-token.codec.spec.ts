@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { hashSecret, MAX_REFRESH_TOKEN_LENGTH, openSuccessor, RefreshTokenCodec, sealSuccessor } from './refresh-token.codec';
+import { hashSecret, MAX_REFRESH_TOKEN_LENGTH, RefreshTokenCodec, SEALED_SUCCESSOR_BYTES } from './refresh-token.codec';
 import { newSessionId } from './session-id.codec';
 
 describe('RefreshTokenCodec', () => {
@@ -26,6 +26,7 @@ describe('RefreshTokenCodec', () => {
       expect(created.secret).toHaveLength(32);
       expect(created.secretHash.equals(createHash('sha256').update(created.secret).digest())).toBe(true);
       expect(hashSecret(created.secret).equals(created.secretHash)).toBe(true);
+      expect(created.secretHash.equals(createHash('sha256').update(created.secret).digest())).toBe(true);
       expect(created.token.length).toBeLessThanOrEqual(MAX_REFRESH_TOKEN_LENGTH);
 
       const parsed = codec.parse(created.token);
@@ -110,33 +111,44 @@ describe('RefreshTokenCodec', () => {
   });
 
   describe('the sealed successor', () => {
-    it('opens with the previous secret only', () => {
+    it('opens with the previous token only, to exactly the successor token', () => {
       const previous = codec.create('user-1', sid);
-      const successor = codec.create('user-1', sid).token;
-      const sealed = sealSuccessor(previous.secret, successor);
-      expect(sealed.includes(Buffer.from(successor))).toBe(false);
-      expect(openSuccessor(previous.secret, sealed)).toBe(successor);
-      expect(openSuccessor(randomBytes(32), sealed)).toBeNull();
+      const successor = codec.create('user-1', sid);
+      const sealed = codec.sealSuccessor(previous.secret, successor);
+      expect(sealed.length).toBe(SEALED_SUCCESSOR_BYTES);
+      expect(sealed.includes(successor.secret)).toBe(false);
+      const parsedPrevious = codec.parse(previous.token)!;
+      expect(codec.openSuccessor(parsedPrevious, sealed)).toBe(successor.token);
+      // The successor is a token like any other: it parses and is genuine.
+      expect(codec.parse(codec.openSuccessor(parsedPrevious, sealed)!)?.genuine).toBe(true);
+      expect(codec.openSuccessor({ ...parsedPrevious, secret: randomBytes(32) }, sealed)).toBeNull();
       // The store keeps the hash of the previous secret: that is not the key either.
-      expect(openSuccessor(previous.secretHash, sealed)).toBeNull();
+      expect(codec.openSuccessor({ ...parsedPrevious, secret: previous.secretHash }, sealed)).toBeNull();
     });
 
-    it('refuses tampered, truncated or empty ciphertexts', () => {
-      const secret = randomBytes(32);
-      const sealed = sealSuccessor(secret, 'the-successor-token');
-      for (const i of [0, 12, 28, sealed.length - 1]) {
+    it('refuses tampered, truncated, extended or empty blobs', () => {
+      const previous = codec.create('user-1', sid);
+      const parsed = codec.parse(previous.token)!;
+      const sealed = codec.sealSuccessor(previous.secret, codec.create('user-1', sid));
+      for (const i of [0, 17, 31, 32, sealed.length - 1]) {
         const bad = Buffer.from(sealed);
         bad[i] ^= 0x01;
-        expect(openSuccessor(secret, bad)).toBeNull();
+        expect(codec.openSuccessor(parsed, bad)).toBeNull();
       }
-      expect(openSuccessor(secret, sealed.subarray(0, sealed.length - 1))).toBeNull();
-      expect(openSuccessor(secret, sealed.subarray(0, 28))).toBeNull();
-      expect(openSuccessor(secret, Buffer.alloc(0))).toBeNull();
+      expect(codec.openSuccessor(parsed, sealed.subarray(0, sealed.length - 1))).toBeNull();
+      expect(codec.openSuccessor(parsed, Buffer.concat([sealed, Buffer.from([0])]))).toBeNull();
+      expect(codec.openSuccessor(parsed, Buffer.alloc(0))).toBeNull();
     });
 
-    it('uses a fresh nonce every time', () => {
-      const secret = randomBytes(32);
-      expect(sealSuccessor(secret, 'x').equals(sealSuccessor(secret, 'x'))).toBe(false);
+    it('masks different successors of one secret differently, and never with the secret itself', () => {
+      const previous = codec.create('user-1', sid);
+      const a = codec.create('user-1', sid);
+      const b = codec.create('user-1', sid);
+      const sa = codec.sealSuccessor(previous.secret, a);
+      const sb = codec.sealSuccessor(previous.secret, b);
+      expect(sa.equals(sb)).toBe(false);
+      const xor = Buffer.from(a.secret.map((v, i) => v ^ previous.secret[i]));
+      expect(sa.subarray(0, 32).equals(xor)).toBe(false);
     });
   });
 });

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { randomBytesPooled } from './random-bytes.pool';
 import { isSessionId } from './session-id.codec';
 
@@ -51,39 +51,54 @@ export class RefreshTokenCodec {
     return { userId, sid: m[2], secret: Buffer.from(m[3], 'base64url'), genuine: timingSafeEqual(expected, given) };
   }
 
+  /**
+   * The successor kept for the reuse grace, in a form only the previous secret opens: the
+   * successor's secret XOR a pad derived from the previous secret, followed by a 16-byte prefix of
+   * the successor's hash (the store holds it as the current hash anyway) to check what comes back.
+   * 48 bytes; the user id, sid and tag of the successor are those of the previous token, rebuilt on
+   * opening. (Was AES-256-GCM over the whole token: ~8 µs and 150 bytes per refresh for the same
+   * property; the secret is the only part worth hiding.)
+   */
+  sealSuccessor(previousSecret: Buffer, successor: { readonly secret: Buffer; readonly secretHash: Buffer }): Buffer {
+    const out = Buffer.allocUnsafe(SEALED_SUCCESSOR_BYTES);
+    const pad = successorPad(previousSecret);
+    for (let i = 0; i < SECRET_BYTES; i++) out[i] = successor.secret[i] ^ pad[i];
+    successor.secretHash.copy(out, SECRET_BYTES, 0, 16);
+    return out;
+  }
+
+  /** The successor token sealed for `previous`, or null when the blob does not open to a secret matching its hash. */
+  openSuccessor(previous: ParsedRefreshToken, sealed: Buffer): string | null {
+    if (sealed.length !== SEALED_SUCCESSOR_BYTES || previous.secret.length !== SECRET_BYTES) return null;
+    const pad = successorPad(previous.secret);
+    const secret = Buffer.allocUnsafe(SECRET_BYTES);
+    for (let i = 0; i < SECRET_BYTES; i++) secret[i] = sealed[i] ^ pad[i];
+    if (!timingSafeEqual(hashSecret(secret).subarray(0, 16), sealed.subarray(SECRET_BYTES))) return null;
+    const body = `${Buffer.from(previous.userId, 'utf8').toString('base64url')}.${previous.sid}.${secret.toString('base64url')}`;
+    return `${body}.${this.tag(body)}`;
+  }
+
   private tag(body: string): string {
     return createHmac('sha256', this.macKey).update(body).digest().subarray(0, 16).toString('base64url');
   }
 }
 
+/** SHA-256 of a secret. One-shot `crypto.hash` (hex out): a third of createHash's cost. */
 export function hashSecret(secret: Buffer): Buffer {
-  return createHash('sha256').update(secret).digest();
+  return Buffer.from(hash('sha256', secret, 'hex'), 'hex');
 }
+
+const SECRET_BYTES = 32;
+/** What sealSuccessor returns: the successor's secret, masked, then the first 16 bytes of its hash. */
+export const SEALED_SUCCESSOR_BYTES = SECRET_BYTES + 16;
+const PAD_LABEL = Buffer.from('auth-domain/refresh-successor-pad/v2\0', 'latin1');
 
 /**
- * The successor kept during the reuse grace is encrypted under a key derived from the previous
- * secret, so the store alone (which only has that secret's hash) cannot read it.
+ * The pad that masks the successor's secret: SHA-256 over a label and the previous secret. The
+ * previous secret is a uniform 256-bit key that is rotated away exactly once, so each pad masks
+ * one successor only (a one-time pad), and the store, which holds only that secret's hash, cannot
+ * unmask it.
  */
-function successorKey(previousSecret: Buffer): Buffer {
-  // HKDF-Expand (RFC 5869 §2.3) for one block: the secret is already a uniform 256-bit key, so the
-  // Extract step adds nothing. 3 µs instead of hkdfSync's 15 µs, on every refresh.
-  return createHmac('sha256', previousSecret).update('auth-domain/refresh-successor/v1').update(Buffer.from([1])).digest();
-}
-
-export function sealSuccessor(previousSecret: Buffer, successorToken: string): Buffer {
-  const iv = randomBytesPooled(12);
-  const cipher = createCipheriv('aes-256-gcm', successorKey(previousSecret), iv);
-  const ct = Buffer.concat([cipher.update(successorToken, 'utf8'), cipher.final()]);
-  return Buffer.concat([iv, cipher.getAuthTag(), ct]);
-}
-
-export function openSuccessor(previousSecret: Buffer, sealed: Buffer): string | null {
-  if (sealed.length < 29) return null;
-  try {
-    const decipher = createDecipheriv('aes-256-gcm', successorKey(previousSecret), sealed.subarray(0, 12));
-    decipher.setAuthTag(sealed.subarray(12, 28));
-    return Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]).toString('utf8');
-  } catch {
-    return null;
-  }
+function successorPad(previousSecret: Buffer): Buffer {
+  return Buffer.from(hash('sha256', Buffer.concat([PAD_LABEL, previousSecret]), 'hex'), 'hex');
 }
