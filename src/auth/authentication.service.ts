@@ -8,7 +8,8 @@ import { AccessClaims, AccessTokenService } from './tokens/access-token.service'
 import { RevocationCheck, RevocationView } from './revocation/revocation-view.service';
 import type { AuthPrincipal } from './auth-principal.model';
 
-const BEARER = /^Bearer ([^\s]{1,4096})$/i;
+/** Longest bearer token looked at (an access token is ~500 characters). */
+const MAX_BEARER_LENGTH = 4096;
 
 /**
  * What the global guard delegates to: bearer token -> principal, with revocation enforced from
@@ -34,11 +35,20 @@ export class AuthenticationService {
     return this.browserSessions.authenticate(cookie, req);
   }
 
-  /** The token from an Authorization header value, or null when there is none. */
+  /**
+   * The token from an Authorization header value, or null when there is none: `Bearer` in any case
+   * (RFC 9110 §11.1), one space, then 1-4096 visible ASCII characters; anything else is malformed.
+   * Character checks rather than a regex: this runs on every guarded request.
+   */
   static bearerFrom(header: string | undefined): string | null | 'malformed' {
     if (header === undefined || header === '') return null;
-    const m = BEARER.exec(header);
-    return m ? m[1] : 'malformed';
+    const n = header.length;
+    if (n < 8 || n > 7 + MAX_BEARER_LENGTH || header.charCodeAt(6) !== 0x20 || !isBearerScheme(header)) return 'malformed';
+    for (let i = 7; i < n; i++) {
+      const c = header.charCodeAt(i);
+      if (c <= 0x20 || c >= 0x7f) return 'malformed';
+    }
+    return header.slice(7);
   }
 
   /** Synchronous when the view is fresh (the common case): returns the principal or throws. */
@@ -49,6 +59,18 @@ export class AuthenticationService {
     // Past the staleness budget: reload from the store once; still stale means it is unreachable.
     return this.revocations.resync().then(() => principalIf(this.revocations.check(claims.sid, claims.sub), claims));
   }
+}
+
+/** The first six characters spell "bearer", in any case. */
+function isBearerScheme(h: string): boolean {
+  return (
+    (h.charCodeAt(0) | 0x20) === 0x62 &&
+    (h.charCodeAt(1) | 0x20) === 0x65 &&
+    (h.charCodeAt(2) | 0x20) === 0x61 &&
+    (h.charCodeAt(3) | 0x20) === 0x72 &&
+    (h.charCodeAt(4) | 0x20) === 0x65 &&
+    (h.charCodeAt(5) | 0x20) === 0x72
+  );
 }
 
 function principalIf(state: RevocationCheck, c: AccessClaims): AuthPrincipal {

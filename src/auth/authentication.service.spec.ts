@@ -1,0 +1,38 @@
+import { AuthenticationService } from './authentication.service';
+
+describe('AuthenticationService.bearerFrom', () => {
+  const token = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJl';
+
+  it('no header, or an empty one, is no credential', () => {
+    expect(AuthenticationService.bearerFrom(undefined)).toBeNull();
+    expect(AuthenticationService.bearerFrom('')).toBeNull();
+  });
+
+  it.each(['Bearer', 'bearer', 'BEARER', 'BeArEr'])('takes the token after the scheme %s, in any case', (scheme) => {
+    expect(AuthenticationService.bearerFrom(`${scheme} ${token}`)).toBe(token);
+  });
+
+  it('takes a token of exactly 4096 characters, not one of 4097', () => {
+    expect(AuthenticationService.bearerFrom(`Bearer ${'a'.repeat(4096)}`)).toBe('a'.repeat(4096));
+    expect(AuthenticationService.bearerFrom(`Bearer ${'a'.repeat(4097)}`)).toBe('malformed');
+  });
+
+  it.each([
+    ['another scheme', `Basic ${token}`],
+    ['a scheme that only starts like it', `Bearers ${token}`],
+    ['a look-alike scheme', `Bearez ${token}`],
+    ['no token', 'Bearer '],
+    ['the scheme alone', 'Bearer'],
+    ['two spaces', `Bearer  ${token}`],
+    ['a tab instead of the space', `Bearer\t${token}`],
+    ['a trailing space', `Bearer ${token} `],
+    ['a space inside the token', `Bearer ${token.slice(0, 10)} ${token.slice(10)}`],
+    ['a control character', `Bearer ${token}\u0001`],
+    ['DEL', `Bearer ${token}\u007f`],
+    ['a non-ASCII character', `Bearer ${token}\u00e9`],
+    ['a no-break space', `Bearer\u00a0${token}`],
+    ['a token with no scheme', token],
+  ])('%s is malformed', (_what, header) => {
+    expect(AuthenticationService.bearerFrom(header)).toBe('malformed');
+  });
+});
