@@ -59,7 +59,7 @@ export function escapeControl(s: string): string {
 /**
  * Structured audit trail through pino: one JSON object per event with `time` (ISO 8601 UTC),
  * `audit: true`, `event`, ids, and `reqId` (the request's id, passed in by the caller: see
- * request-context.middleware.ts). Never a password, token, refresh secret, cookie or email; the
+ * request-id.helper.ts). Never a password, token, refresh secret, cookie or email; the
  * client address only as a keyed hash (`ipHash`, 12 base64url characters, same address → same
  * hash on this deployment). Every string is control-character escaped and bounded. Each event
  * also counts in the `auth_events_total` metric.

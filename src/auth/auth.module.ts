@@ -1,4 +1,4 @@
-import { DynamicModule, Inject, Logger, MiddlewareConsumer, Module, NestModule, OnApplicationShutdown, Optional, Provider, RequestMethod } from '@nestjs/common';
+import { DynamicModule, Inject, Logger, MiddlewareConsumer, Module, NestModule, OnApplicationShutdown, Optional, Provider } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import type Redis from 'ioredis';
 import { AUTH_ASYNC_OPTIONS_TYPE, AUTH_OPTIONS, AUTH_OPTIONS_TYPE, AuthModuleBase, AuthModuleOptions } from './auth.options';
@@ -27,7 +27,6 @@ import { ProblemDetailsFilter } from './errors/problem-details.filter';
 import { AuthGuard } from './guards/auth.guard';
 import { JwksController } from './jwks.controller';
 import { noStore } from './no-store.middleware';
-import { requestContextMiddleware } from './request-context.middleware';
 import { connectQuietly, createRedisConnection, REDIS_CONNECTION } from './redis/redis-connection.factory';
 import { MemoryRevocationStore } from './revocation/revocation-store.memory';
 import { RedisRevocationStore } from './revocation/revocation-store.redis';
@@ -44,21 +43,6 @@ import { SIGNING_KEYS } from './tokens/tokens.constants';
 
 const logger = new Logger('AuthModule');
 
-/**
- * The routes that write audit events, and only these, get a request id (`req.id`, passed on as
- * ClientContext.requestId to the `reqId` of their audit lines): /auth/me, /health and feature
- * routes are benchmarked hot paths and pay nothing.
- */
-const AUDITED_ROUTES = [
-  { path: 'auth/login', method: RequestMethod.POST },
-  { path: 'auth/browser/login', method: RequestMethod.POST },
-  { path: 'auth/register', method: RequestMethod.POST },
-  { path: 'auth/refresh', method: RequestMethod.POST },
-  { path: 'auth/logout', method: RequestMethod.POST },
-  { path: 'auth/logout-all', method: RequestMethod.POST },
-  { path: 'auth/password', method: RequestMethod.POST },
-  { path: 'auth/sessions/{*id}', method: RequestMethod.DELETE },
-];
 
 /** Closes the Redis connection the module opened. */
 class RedisLifecycle implements OnApplicationShutdown {
@@ -152,7 +136,6 @@ const providers: Provider[] = [
 @Module({})
 export class AuthModule extends AuthModuleBase implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(requestContextMiddleware).forRoutes(...AUDITED_ROUTES);
     consumer.apply(noStore).forRoutes(AuthController, SessionsController, BrowserController, SignInPageController);
   }
 

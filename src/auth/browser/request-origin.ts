@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import type { RequestOrigin } from './request-origin.model';
 import { CSRF_HEADER } from './session-cookie.options';
+import { requestIdOf } from '../request-id.helper';
 
 function header(req: Request, name: string): string | undefined {
   const v = req.headers[name];
@@ -15,6 +16,6 @@ export function requestOriginOf(req: Request): RequestOrigin {
     secFetchSite: header(req, 'sec-fetch-site'),
     selfOrigin: `${req.protocol}://${req.get('host') ?? ''}`.toLowerCase(),
     csrfToken: header(req, CSRF_HEADER),
-    requestId: (req as Request & { id?: string }).id,
+    requestId: requestIdOf(req),
   };
 }
