@@ -62,12 +62,30 @@ export class AuthMetrics {
   }
 
   event(name: string): void {
-    this.events.inc({ event: name });
+    let child = this.eventCounters.get(name);
+    if (!child) this.eventCounters.set(name, (child = this.events.labels({ event: name })));
+    child.inc();
   }
 
   /** Starts a latency measurement; call the result with the outcome. */
   timer(h: Histogram<'outcome'>): (outcome: string) => void {
     const start = process.hrtime.bigint();
-    return (outcome) => h.observe({ outcome }, Number(process.hrtime.bigint() - start) / 1e9);
+    return (outcome) => this.outcomeOf(h, outcome).observe(Number(process.hrtime.bigint() - start) / 1e9);
+  }
+
+  /*
+   * Label-bound children, made once per label value: prom-client otherwise hashes the label object
+   * on every observation. Event names and outcomes are closed sets (audit events, error codes), so
+   * these maps stay small.
+   */
+  private readonly eventCounters = new Map<string, { inc(): void }>();
+  private readonly outcomes = new Map<Histogram<'outcome'>, Map<string, { observe(v: number): void }>>();
+
+  private outcomeOf(h: Histogram<'outcome'>, outcome: string): { observe(v: number): void } {
+    let byOutcome = this.outcomes.get(h);
+    if (!byOutcome) this.outcomes.set(h, (byOutcome = new Map()));
+    let child = byOutcome.get(outcome);
+    if (!child) byOutcome.set(outcome, (child = h.labels({ outcome })));
+    return child;
   }
 }
