@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { AUDIT_LOGGER } from '../auth';
 import { APP_CONFIG, type AppConfig } from '../config';
+import { isoTimeFormatter } from './iso-time.formatter';
 import { PinoNestLogger } from './pino-nest-logger.service';
 
 /** Where log lines go: stdout by default; tests override it to capture lines. */
@@ -27,7 +28,7 @@ export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
         pino(
           {
             level: config.logLevel,
-            timestamp: pino.stdTimeFunctions.isoTime,
+            timestamp: isoTimeFormatter(),
             redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'], censor: '[redacted]' },
           },
           destination,
