@@ -4,7 +4,7 @@ import { ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
 import { AUTH_OPTIONS, type AuthModuleOptions } from '../auth.options';
 import { AuthAudit } from '../auth-audit.service';
 import type { Request } from 'express';
-import { clientOf } from '../client-context';
+import { clientAddressOf, clientOf } from '../client-context';
 import { AuthError } from '../errors/auth-error.model';
 import { subnetOf } from '../sessions/device-binding';
 import { RATE_LIMIT_STORE, type RateLimitStore } from './rate-limit.store';
@@ -56,7 +56,7 @@ export class AuthThrottlerGuard extends ThrottlerGuard {
   }
 
   protected override async getTracker(req: Record<string, unknown>): Promise<string> {
-    const ip = String(req.ip ?? (req.socket as { remoteAddress?: string } | undefined)?.remoteAddress ?? 'unknown');
+    const ip = clientAddressOf(req as unknown as Request) ?? 'unknown';
     return ip.includes(':') && !ip.startsWith('::ffff:') ? subnetOf(ip) || ip : ip;
   }
 
