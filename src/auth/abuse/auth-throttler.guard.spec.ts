@@ -1,0 +1,79 @@
+import type { ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { SkipThrottle, Throttle } from '@nestjs/throttler';
+import type { AuthAudit } from '../auth-audit.service';
+import type { AuthModuleOptions } from '../auth.options';
+import { AuthError } from '../errors/auth-error.model';
+import { AuthThrottlerGuard } from './auth-throttler.guard';
+import { MemoryRateLimitStore } from './rate-limit-store.memory';
+
+class Routes {
+  plain(): void {}
+  @Throttle({ auth: { limit: 1, ttl: 60_000 } }) strict(): void {}
+  @SkipThrottle({ auth: true }) skipped(): void {}
+  @Throttle({ auth: { limit: () => 2, ttl: 60_000 } }) computed(): void {}
+}
+
+@SkipThrottle({ auth: true })
+class SkippedController {
+  plain(): void {}
+}
+
+describe('AuthThrottlerGuard (route limits resolved once per route)', () => {
+  const MAX = 3;
+  let guard: AuthThrottlerGuard;
+  let recorded: string[];
+
+  beforeEach(() => {
+    recorded = [];
+    const audit = { record: (event: string) => void recorded.push(event) } as unknown as AuthAudit;
+    const options = { rateLimit: { windowSeconds: 60, max: MAX } } as AuthModuleOptions;
+    guard = new AuthThrottlerGuard(options, new MemoryRateLimitStore(), new Reflector(), audit);
+  });
+
+  function contextFor(cls: new () => object, method: string, ip = '203.0.113.7'): ExecutionContext {
+    const req = { ip, headers: {}, route: { path: `/${method}` } };
+    return {
+      getType: () => 'http',
+      getHandler: () => (cls.prototype as Record<string, unknown>)[method],
+      getClass: () => cls,
+      switchToHttp: () => ({ getRequest: () => req, getResponse: () => ({ header: () => undefined }) }),
+    } as unknown as ExecutionContext;
+  }
+
+  /** How many of n calls are let through before the first RATE_LIMITED. */
+  async function admitted(cls: new () => object, method: string, n: number, ip?: string): Promise<number> {
+    let ok = 0;
+    for (let i = 0; i < n; i++) {
+      try {
+        if (await guard.canActivate(contextFor(cls, method, ip))) ok++;
+      } catch (e) {
+        expect(e).toBeInstanceOf(AuthError);
+        expect((e as AuthError).code).toBe('RATE_LIMITED');
+        return ok;
+      }
+    }
+    return ok;
+  }
+
+  it('applies AUTH_RATE_LIMIT_MAX per client and route, again and again from the cached route', async () => {
+    expect(await admitted(Routes, 'plain', 10)).toBe(MAX);
+    expect(await admitted(Routes, 'plain', 10)).toBe(0);
+    expect(recorded.filter((e) => e === 'rate_limited')).toHaveLength(2);
+    // Another client, and another route, have their own counters.
+    expect(await admitted(Routes, 'plain', 10, '198.51.100.1')).toBe(MAX);
+  });
+
+  it('honours a route @Throttle override', async () => {
+    expect(await admitted(Routes, 'strict', 5)).toBe(1);
+  });
+
+  it('honours @SkipThrottle on a route and on a controller', async () => {
+    expect(await admitted(Routes, 'skipped', 20)).toBe(20);
+    expect(await admitted(SkippedController, 'plain', 20)).toBe(20);
+  });
+
+  it('leaves a limit computed per request to the base class, which still enforces it', async () => {
+    expect(await admitted(Routes, 'computed', 5)).toBe(2);
+  });
+});
