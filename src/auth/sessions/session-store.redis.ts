@@ -9,7 +9,7 @@ import { MAX_SESSIONS_PER_USER, type NewSession, type RotateCommand, type Rotate
  *                             <sid>:m -> "<binding hash>\0<device label>"
  *                             !cut    -> revoke-all cut-off (ms): sessions created before it are dead
  *                       TTL = the latest live session's deadline (idle or absolute, whichever first)
- *   auth:{u}:g:<sid>    STRING sealed successor, PX = reuse grace
+ *   auth:{u}:g:<sid>    STRING sealed successor (base64url), PX = reuse grace
  * Every value stays within Redis's compact listpack limit (64 bytes): past it a hash converts to
  * a hashtable and costs several times the memory. Measured: 588 B per session with a hash + index
  * ZSET per session, this layout is what `npm run bench` reports now.
@@ -72,15 +72,23 @@ local s = dec(ARGV[2])
 extend(KEYS[1], math.max(deadline, math.min(s.l + s.i, s.x)), now)
 return evicted`;
 
-// KEYS: u, g. ARGV: sid, presented, genuine, next, sealed, now, idleMs, graceMs, revokeAll, kind,
-//   binding, checkBinding, revokeOnMismatch
+// KEYS: u, g. ARGV: sid, "<presented hash hex><next hash hex>", "<now>:<idleMs>:<graceMs>:<flags>",
+//   binding, sealed successor (base64url). flags: kind code, then genuine, revokeAll, checkBinding,
+//   revokeOnMismatch as 1/0. Text only and five arguments: the command is one string for ioredis
+//   (no Buffer mode), and its reply is text too.
 const ROTATE = `${PRELUDE}
 local sid = ARGV[1]
 local v = redis.call('HGET', KEYS[1], sid)
 if not v then return {'invalid'} end
 local s = dec(v)
-if s.k ~= ARGV[10] then return {'invalid'} end
-local now = tonumber(ARGV[6])
+local nowS, idleS, graceS, flags = string.match(ARGV[3], '^(%d+):(%d+):(%d+):(%a[01][01][01][01])$')
+if not flags then return redis.error_reply('ERR rotate: bad arguments') end
+if s.k ~= string.sub(flags, 1, 1) then return {'invalid'} end
+local now, grace = tonumber(nowS), tonumber(graceS)
+local genuine, revokeAll = string.sub(flags, 2, 2) == '1', string.sub(flags, 3, 3) == '1'
+local checkBinding, revokeOnMismatch = string.sub(flags, 4, 4) == '1', string.sub(flags, 5, 5) == '1'
+local function unhex(h) return (string.gsub(h, '%x%x', function(c) return string.char(tonumber(c, 16)) end)) end
+local presented = unhex(string.sub(ARGV[2], 1, 32))
 if created(sid) < cutOf(KEYS[1]) then
   redis.call('HDEL', KEYS[1], sid, sid .. ':m'); redis.call('DEL', KEYS[2]); return {'invalid'}
 end
@@ -88,35 +96,35 @@ if now >= s.x or now >= s.l + s.i then
   redis.call('HDEL', KEYS[1], sid, sid .. ':m'); redis.call('DEL', KEYS[2]); return {'expired'}
 end
 local meta = redis.call('HGET', KEYS[1], sid .. ':m') or ''
-local current = s.h == ARGV[2]
+local current = s.h == presented
 local sealed = false
-if (not current) and s.r > 0 and s.p == ARGV[2] and now <= s.r + tonumber(ARGV[8]) then
+if (not current) and s.r > 0 and s.p == presented and now <= s.r + grace then
   sealed = redis.call('GET', KEYS[2])
 end
 -- Device binding: checked only for a secret that would rotate or get the grace successor; an
 -- older secret is reuse, whatever the device. A session recorded without a binding is never checked.
-if (current or sealed) and ARGV[12] == '1' then
+if (current or sealed) and checkBinding then
   local z = string.find(meta, '\0', 1, true)
   local binding = z and string.sub(meta, 1, z - 1) or ''
-  if binding ~= '' and binding ~= ARGV[11] then
-    if ARGV[13] == '1' then
+  if binding ~= '' and binding ~= ARGV[4] then
+    if revokeOnMismatch then
       redis.call('HDEL', KEYS[1], sid, sid .. ':m'); redis.call('DEL', KEYS[2]); return {'binding_mismatch', '1'}
     end
     return {'binding_mismatch', '0'}
   end
 end
 if current then
-  s.p = s.h; s.h = ARGV[4]; s.r = now; s.l = now; s.i = tonumber(ARGV[7])
+  s.p = s.h; s.h = unhex(string.sub(ARGV[2], 33, 64)); s.r = now; s.l = now; s.i = tonumber(idleS)
   redis.call('HSET', KEYS[1], sid, enc(s))
-  if tonumber(ARGV[8]) > 0 then redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[8]) else redis.call('DEL', KEYS[2]) end
+  if grace > 0 then redis.call('SET', KEYS[2], ARGV[5], 'PX', graceS) else redis.call('DEL', KEYS[2]) end
   extend(KEYS[1], math.min(s.l + s.i, s.x), now)
   return {'rotated', s.k, num(s.l), num(s.x), num(s.t), meta}
 end
 if sealed then return {'grace', s.k, num(s.l), num(s.x), num(s.t), meta, sealed} end
-if ARGV[3] ~= '1' then return {'invalid'} end
+if not genuine then return {'invalid'} end
 redis.call('HDEL', KEYS[1], sid, sid .. ':m'); redis.call('DEL', KEYS[2])
-if ARGV[9] == '1' then
-  if cutOf(KEYS[1]) < now then redis.call('HSET', KEYS[1], '!cut', ARGV[6]) end
+if revokeAll then
+  if cutOf(KEYS[1]) < now then redis.call('HSET', KEYS[1], '!cut', nowS) end
   return {'reused', '1'}
 end
 return {'reused', '0'}`;
@@ -152,7 +160,7 @@ return 1`;
 type Arg = string | Buffer | number;
 type Scripted = Redis & {
   authSessionCreate(...args: Arg[]): Promise<string>;
-  authSessionRotateBuffer(...args: Arg[]): Promise<Buffer[]>;
+  authSessionRotate(...args: Arg[]): Promise<string[]>;
   authSessionRevoke(...args: Arg[]): Promise<number>;
   authSessionRevokeAll(...args: Arg[]): Promise<number>;
   authSessionTouch(...args: Arg[]): Promise<number>;
@@ -199,6 +207,13 @@ function encodeMeta(bindingHash: string, deviceLabel: string): Buffer {
   return Buffer.concat([binding, Buffer.from([0]), label]);
 }
 
+/** decodeMeta for a reply read as text (the meta value is UTF-8: see encodeMeta). */
+function decodeMetaText(m: string | undefined): { bindingHash: string; deviceLabel: string } {
+  if (!m) return { bindingHash: '', deviceLabel: '' };
+  const z = m.indexOf('\0');
+  return z < 0 ? { bindingHash: '', deviceLabel: m } : { bindingHash: m.slice(0, z), deviceLabel: m.slice(z + 1) };
+}
+
 function decodeMeta(m: Buffer | null | undefined): { bindingHash: string; deviceLabel: string } {
   if (!m) return { bindingHash: '', deviceLabel: '' };
   const z = m.indexOf(0);
@@ -235,45 +250,43 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async rotate(cmd: RotateCommand): Promise<RotateResult> {
+    const flags =
+      KIND_CODE[cmd.kind] +
+      (cmd.genuine ? '1' : '0') +
+      (cmd.revokeAllOnReuse ? '1' : '0') +
+      (cmd.bindingHash === null ? '0' : '1') +
+      (cmd.revokeOnBindingMismatch ? '1' : '0');
     const r = await redisCall(() =>
-      this.redis.authSessionRotateBuffer(
+      this.redis.authSessionRotate(
         this.userKey(cmd.userId),
         this.successorKey(cmd.userId, cmd.sid),
         cmd.sid,
-        cmd.presentedHash.subarray(0, HASH_BYTES),
-        cmd.genuine ? '1' : '0',
-        cmd.nextHash.subarray(0, HASH_BYTES),
-        cmd.sealedSuccessor,
-        cmd.now,
-        cmd.idleTtlMs,
-        cmd.graceMs,
-        cmd.revokeAllOnReuse ? '1' : '0',
-        KIND_CODE[cmd.kind],
+        cmd.presentedHash.toString('hex', 0, HASH_BYTES) + cmd.nextHash.toString('hex', 0, HASH_BYTES),
+        `${cmd.now}:${cmd.idleTtlMs}:${cmd.graceMs}:${flags}`,
         cmd.bindingHash ?? '',
-        cmd.bindingHash === null ? '0' : '1',
-        cmd.revokeOnBindingMismatch ? '1' : '0',
+        cmd.sealedSuccessor.toString('base64url'),
       ),
     );
-    const kind = r[0].toString();
+    const kind = r[0];
     const view = (): SessionView => ({
       userId: cmd.userId,
       sid: cmd.sid,
-      kind: r[1].toString() === 'b' ? 'browser' : 'api',
+      kind: r[1] === 'b' ? 'browser' : 'api',
       createdAt: sessionCreatedAt(cmd.sid),
-      lastUsedAt: Number(r[2].toString()),
-      authTime: Number(r[4].toString()),
-      absoluteExpiresAt: Number(r[3].toString()),
-      ...decodeMeta(r[5]),
+      lastUsedAt: Number(r[2]),
+      authTime: Number(r[4]),
+      absoluteExpiresAt: Number(r[3]),
+      ...decodeMetaText(r[5]),
     });
     switch (kind) {
       case 'rotated':
         return { kind, session: view() };
       case 'grace':
-        return { kind, session: view(), sealedSuccessor: r[6] };
+        return { kind, session: view(), sealedSuccessor: Buffer.from(r[6], 'base64url') };
       case 'reused':
-        return { kind, revokedAll: r[1].toString() === '1' };
+        return { kind, revokedAll: r[1] === '1' };
       case 'binding_mismatch':
-        return { kind, revoked: r[1].toString() === '1' };
+        return { kind, revoked: r[1] === '1' };
       case 'expired':
         return { kind };
       default:
