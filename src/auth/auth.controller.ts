@@ -6,7 +6,7 @@ import { AuthService, IssuedTokens } from './auth.service';
 import { refreshCookieName, refreshCookieOptions } from './refresh-cookie.options';
 import { sessionCookieName, sessionCookieOptions } from './browser/session-cookie.options';
 import { authValidationPipe } from './auth-validation.pipe';
-import { AUTH_FAILURE_KEY, CurrentUser } from './decorators/current-user.decorator';
+import { authFailureOf, CurrentUser } from './decorators/current-user.decorator';
 import { OptionalAuth, Public } from './decorators/public.decorator';
 import { ChangePasswordDto, LoginDto, RefreshDto, RegisterDto } from './dto/auth.dto';
 import { AuthThrottlerGuard } from './abuse/auth-throttler.guard';
@@ -83,7 +83,7 @@ export class AuthController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<void> {
     const refreshToken = body.refreshToken ?? this.cookieToken(req);
-    const failure = (req as unknown as Record<string, AuthError | undefined>)[AUTH_FAILURE_KEY];
+    const failure = authFailureOf(req) as AuthError | undefined;
     if (!principal && refreshToken === undefined) {
       // The bearer (or session cookie) named a session that is already over: logging out again is a success.
       if (failure?.code === 'SESSION_REVOKED') return this.clearSessionCookie(req, res);

@@ -2,12 +2,11 @@ import { applyDecorators, CanActivate, ExecutionContext, Inject, Injectable, Set
 import { Reflector } from '@nestjs/core';
 import { AUTH_OPTIONS, type AuthModuleOptions } from '../auth.options';
 import { AuthAudit } from '../auth-audit.service';
-import type { AuthPrincipal } from '../auth-principal.model';
 import { CLOCK, type Clock } from '../clock.port';
 import type { Request } from 'express';
 import { clientOf } from '../client-context';
 import { AuthError } from '../errors/auth-error.model';
-import { PRINCIPAL_KEY } from './current-user.decorator';
+import { principalOf } from './current-user.decorator';
 
 const RECENT_AUTH_MAX_AGE = Symbol('RECENT_AUTH_MAX_AGE');
 
@@ -29,7 +28,7 @@ export class RecentAuthGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const req = context.switchToHttp().getRequest<Request & Record<string, unknown>>();
-    const principal = req[PRINCIPAL_KEY] as AuthPrincipal | undefined;
+    const principal = principalOf(req);
     if (!principal) throw new AuthError('ACCESS_TOKEN_MISSING');
     const custom = this.reflector.getAllAndOverride<number | undefined>(RECENT_AUTH_MAX_AGE, [context.getHandler(), context.getClass()]);
     const maxAge = custom ?? this.options.reauthMaxAge;

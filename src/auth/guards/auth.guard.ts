@@ -6,7 +6,7 @@ import { AuthenticationService } from '../authentication.service';
 import { requestOriginOf } from '../browser/request-origin';
 import type { AuthPrincipal } from '../auth-principal.model';
 import { AUTH_OPTIONAL, IS_PUBLIC } from '../decorators/public.decorator';
-import { AUTH_FAILURE_KEY, PRINCIPAL_KEY } from '../decorators/current-user.decorator';
+import { setAuthFailure, setPrincipal } from '../decorators/current-user.decorator';
 
 /**
  * The global guard: every route requires a valid credential unless it is @Public(). Thin on
@@ -88,14 +88,14 @@ export class AuthGuard implements CanActivate {
   }
 
   private accept(req: Request, principal: AuthPrincipal): true {
-    (req as unknown as Record<string, AuthPrincipal>)[PRINCIPAL_KEY] = principal;
+    setPrincipal(req, principal);
     return true;
   }
 
   private reject(req: Request, e: unknown, optional: boolean): true {
     // An unavailable store is never treated as "no credentials", nor is a refused CSRF check.
     if (optional && e instanceof AuthError && e.code !== 'STORE_UNAVAILABLE' && e.code !== 'CSRF_TOKEN_INVALID') {
-      (req as unknown as Record<string, AuthError>)[AUTH_FAILURE_KEY] = e;
+      setAuthFailure(req, e);
       return true;
     }
     throw e;
