@@ -51,9 +51,14 @@ export interface AuditSource {
 export const AUDIT_LOGGER = Symbol('AUDIT_LOGGER');
 
 
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+const CONTROL_OR_FORMAT = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
+
 /** Control and format characters (and line/paragraph separators) become \uXXXX: no forged log lines. */
 export function escapeControl(s: string): string {
-  return s.replace(/[\p{Cc}\p{Cf}\u2028\u2029]/gu, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  // Ids and request ids are printable ASCII: one plain test instead of a Unicode-property replace.
+  if (PRINTABLE_ASCII.test(s)) return s;
+  return s.replace(CONTROL_OR_FORMAT, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /**
@@ -90,11 +95,12 @@ export class AuthAudit {
     this.metrics.event(event);
     if (!this.logger) return;
     const line: Record<string, string | number | boolean> = { audit: true, event };
-    if (from.requestId !== undefined) line.reqId = escapeControl(from.requestId.slice(0, 200));
+    if (from.requestId !== undefined) line.reqId = escapeControl(from.requestId.length > 200 ? from.requestId.slice(0, 200) : from.requestId);
     if (from.ip !== undefined) line.ipHash = this.hashIp(from.ip);
-    for (const [k, v] of Object.entries(fields)) {
+    for (const k in fields) {
+      const v = fields[k as keyof AuditFields];
       if (v === undefined) continue;
-      line[k] = typeof v === 'string' ? escapeControl(v.slice(0, 200)) : v;
+      line[k] = typeof v === 'string' ? escapeControl(v.length > 200 ? v.slice(0, 200) : v) : v;
     }
     this.logger.info(line, event);
   }
