@@ -12,6 +12,7 @@ class Routes {
   @Throttle({ auth: { limit: 1, ttl: 60_000 } }) strict(): void {}
   @SkipThrottle({ auth: true }) skipped(): void {}
   @Throttle({ auth: { limit: () => 2, ttl: 60_000 } }) computed(): void {}
+  @Throttle({ auth: { limit: 2, ttl: 60_000, getTracker: () => 'everyone' } }) shared(): void {}
 }
 
 @SkipThrottle({ auth: true })
@@ -71,6 +72,18 @@ describe('AuthThrottlerGuard (route limits resolved once per route)', () => {
   it('honours @SkipThrottle on a route and on a controller', async () => {
     expect(await admitted(Routes, 'skipped', 20)).toBe(20);
     expect(await admitted(SkippedController, 'plain', 20)).toBe(20);
+  });
+
+  it("uses a route's own tracker: clients it does not tell apart share one counter", async () => {
+    expect(await admitted(Routes, 'shared', 1, '198.51.100.1')).toBe(1);
+    expect(await admitted(Routes, 'shared', 1, '198.51.100.2')).toBe(1);
+    expect(await admitted(Routes, 'shared', 1, '198.51.100.3')).toBe(0);
+  });
+
+  it('counts IPv6 clients per /64', async () => {
+    expect(await admitted(Routes, 'plain', 2, '2001:db8:1:2::a')).toBe(2);
+    expect(await admitted(Routes, 'plain', 5, '2001:db8:1:2::b')).toBe(1);
+    expect(await admitted(Routes, 'plain', 5, '2001:db8:1:3::a')).toBe(MAX);
   });
 
   it('leaves a limit computed per request to the base class, which still enforces it', async () => {
