@@ -12,7 +12,7 @@ describe('AuthenticationService.bearerFrom', () => {
     expect(AuthenticationService.bearerFrom(`${scheme} ${token}`)).toBe(token);
   });
 
-  it('takes a token of exactly 4096 characters, not one of 4097', () => {
+  it('takes up to 4096 characters after the scheme, not 4097', () => {
     expect(AuthenticationService.bearerFrom(`Bearer ${'a'.repeat(4096)}`)).toBe('a'.repeat(4096));
     expect(AuthenticationService.bearerFrom(`Bearer ${'a'.repeat(4097)}`)).toBe('malformed');
   });
@@ -23,16 +23,15 @@ describe('AuthenticationService.bearerFrom', () => {
     ['a look-alike scheme', `Bearez ${token}`],
     ['no token', 'Bearer '],
     ['the scheme alone', 'Bearer'],
-    ['two spaces', `Bearer  ${token}`],
     ['a tab instead of the space', `Bearer\t${token}`],
-    ['a trailing space', `Bearer ${token} `],
-    ['a space inside the token', `Bearer ${token.slice(0, 10)} ${token.slice(10)}`],
-    ['a control character', `Bearer ${token}\u0001`],
-    ['DEL', `Bearer ${token}\u007f`],
-    ['a non-ASCII character', `Bearer ${token}\u00e9`],
     ['a no-break space', `Bearer\u00a0${token}`],
     ['a token with no scheme', token],
   ])('%s is malformed', (_what, header) => {
     expect(AuthenticationService.bearerFrom(header)).toBe('malformed');
+  });
+
+  it('hands the rest after the one space to the verifier as it is (its shape is checked there)', () => {
+    expect(AuthenticationService.bearerFrom(`Bearer  ${token}`)).toBe(` ${token}`);
+    expect(AuthenticationService.bearerFrom(`Bearer ${token} `)).toBe(`${token} `);
   });
 });

@@ -275,6 +275,13 @@ describe('guard and access-token verification (Redis + PostgreSQL)', () => {
       expectProblem(await me(header), 401, 'ACCESS_TOKEN_INVALID');
     });
 
+    it('a genuine token with a space or a tab inside → 401 ACCESS_TOKEN_INVALID', async () => {
+      const t = s.accessToken;
+      for (const bad of [`${t.slice(0, 20)} ${t.slice(20)}`, `${t.slice(0, 20)}\t${t.slice(20)}`]) {
+        expectProblem(await me(`Bearer ${bad}`), 401, 'ACCESS_TOKEN_INVALID');
+      }
+    });
+
     it('an empty Authorization header counts as missing', async () => {
       expectProblem(await me(''), 401, 'ACCESS_TOKEN_MISSING');
     });
