@@ -315,6 +315,16 @@ describe('AccessTokenService', () => {
       expect(svc.verify(token)).toBe(first); // ...but the cached token is answered from memory
     });
 
+    it('answers only the exact token: one with the same signature but another payload is verified (and refused)', () => {
+      const token = forge();
+      expect(outcome(() => service.verify(token))).toBe('OK');
+      const [h, p, sig] = token.split('.');
+      const payload = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
+      const altered = `${h}.${Buffer.from(JSON.stringify({ ...payload, sub: 'someone-else' })).toString('base64url')}.${sig}`;
+      expect(outcome(() => service.verify(altered))).toBe('ACCESS_TOKEN_INVALID');
+      expect(service.verify(token).sub).toBe(payload.sub);
+    });
+
     it('never outlives the token: past exp + 30 s a cached token is ACCESS_TOKEN_EXPIRED', () => {
       const exp = nowSec + 60;
       const token = forge(header(), claims({ exp }));
