@@ -13,6 +13,7 @@ import { AuthThrottlerGuard } from './abuse/auth-throttler.guard';
 import { RequireRecentAuth } from './decorators/require-recent-auth.decorator';
 import { clientOf } from './client-context';
 import { AuthError } from './errors/auth-error.model';
+import { NoStore } from './decorators/no-store.decorator';
 
 interface TokenResponse {
   accessToken: string;
@@ -28,6 +29,7 @@ const validated = UsePipes(authValidationPipe());
 const throttled = UseGuards(AuthThrottlerGuard);
 
 /** Thin HTTP adapter: parses transport (cookie or body), calls AuthService, shapes the reply. */
+@NoStore()
 @Controller('auth')
 export class AuthController {
   constructor(

@@ -1,4 +1,4 @@
-import { DynamicModule, Inject, Logger, MiddlewareConsumer, Module, NestModule, OnApplicationShutdown, Optional, Provider } from '@nestjs/common';
+import { DynamicModule, Inject, Logger, Module, OnApplicationShutdown, Optional, Provider } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import type Redis from 'ioredis';
 import { AUTH_ASYNC_OPTIONS_TYPE, AUTH_OPTIONS, AUTH_OPTIONS_TYPE, AuthModuleBase, AuthModuleOptions } from './auth.options';
@@ -26,7 +26,6 @@ import { CLOCK, systemClock } from './clock.port';
 import { ProblemDetailsFilter } from './errors/problem-details.filter';
 import { AuthGuard } from './guards/auth.guard';
 import { JwksController } from './jwks.controller';
-import { noStore } from './no-store.middleware';
 import { connectQuietly, createRedisConnection, REDIS_CONNECTION } from './redis/redis-connection.factory';
 import { MemoryRevocationStore } from './revocation/revocation-store.memory';
 import { RedisRevocationStore } from './revocation/revocation-store.redis';
@@ -134,11 +133,7 @@ const providers: Provider[] = [
  * @Public()) and the problem+json filter.
  */
 @Module({})
-export class AuthModule extends AuthModuleBase implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(noStore).forRoutes(AuthController, SessionsController, BrowserController, SignInPageController);
-  }
-
+export class AuthModule extends AuthModuleBase {
   static override forRoot(options: typeof AUTH_OPTIONS_TYPE): DynamicModule {
     return AuthModule.extend(super.forRoot(options));
   }

@@ -4,7 +4,9 @@ import type { AuthPrincipal } from './auth-principal.model';
 import { AuthService, SessionSummary } from './auth.service';
 import { clientOf } from './client-context';
 import { CurrentUser } from './decorators/current-user.decorator';
+import { NoStore } from './decorators/no-store.decorator';
 
+@NoStore()
 @Controller('auth/sessions')
 export class SessionsController {
   constructor(private readonly auth: AuthService) {}

@@ -12,11 +12,13 @@ import { BrowserSessionService, BrowserSessionState } from './browser-session.se
 import { clientOf } from '../client-context';
 import { requestOriginOf } from './request-origin';
 import { sessionCookieName, sessionCookieOptions } from './session-cookie.options';
+import { NoStore } from '../decorators/no-store.decorator';
 
 /**
  * The browser profile over HTTP. Signing out is the shared POST /auth/logout (with the cookie and
  * the CSRF token); the session list and revocation are the shared /auth/sessions routes.
  */
+@NoStore()
 @Controller('auth/browser')
 export class BrowserController {
   constructor(

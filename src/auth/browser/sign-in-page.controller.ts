@@ -1,8 +1,10 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { Public } from '../decorators/public.decorator';
 import { SIGN_IN_CSS, SIGN_IN_HTML, SIGN_IN_JS } from './sign-in-page.assets';
+import { NoStore } from '../decorators/no-store.decorator';
 
 /** GET /signin: the minimal page of the browser profile (static; all state comes from same-origin fetches). */
+@NoStore()
 @Public()
 @Controller('signin')
 export class SignInPageController {
