@@ -1,3 +1,5 @@
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import type { Request, Response } from 'express';
 import { AuthError } from './auth';
@@ -64,5 +66,38 @@ describe('jsonBody', () => {
     stream.destroy();
     await new Promise((r) => setImmediate(r));
     expect(next).not.toHaveBeenCalled();
+  });
+
+  it('over real HTTP: a client that aborts mid-body neither crashes the server nor gets an answer, and the next one is served', async () => {
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      jsonBody(LIMIT)(req as Request, res as unknown as Response, (err?: unknown) => {
+        seen.push(err ? String(err) : JSON.stringify((req as Request & { body?: unknown }).body));
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const aborted = httpRequest({ port, method: 'POST', headers: json('{"a":1,"b":2}') });
+      aborted.on('error', () => undefined);
+      aborted.write('{"a":');
+      await new Promise((r) => setTimeout(r, 50));
+      aborted.destroy();
+      await new Promise((r) => setTimeout(r, 50));
+      const body = await new Promise<string>((resolve, reject) => {
+        const ok = httpRequest({ port, method: 'POST', headers: json('{"c":3}') }, (res) => {
+          let text = '';
+          res.on('data', (d: Buffer) => (text += d));
+          res.on('end', () => resolve(text));
+        });
+        ok.on('error', reject);
+        ok.end('{"c":3}');
+      });
+      expect(body).toBe('ok');
+      expect(seen).toEqual(['{"c":3}']);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 });

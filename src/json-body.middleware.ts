@@ -29,34 +29,29 @@ export function jsonBody(limit: number): (req: Request, res: Response, next: Nex
     if (coding !== undefined && coding.toLowerCase() !== 'identity') return next(new AuthError('UNSUPPORTED_MEDIA_TYPE'));
     if (declared !== undefined && Number(declared) > limit) return next(new AuthError('PAYLOAD_TOO_LARGE'));
 
+    // Two listeners and no clean-up: a request's listeners die with it, and one that goes away
+    // mid-body gets no answer (there is nobody left to send it to). Fewer listener adds and
+    // removals on every POST.
     const chunks: Buffer[] = [];
     let size = 0;
-    const stop = (): void => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('close', stop);
-      req.off('error', stop);
-    };
-    const onData = (chunk: Buffer): void => {
+    let refused = false;
+    req.on('data', (chunk: Buffer) => {
+      if (refused) return;
       size += chunk.length;
       if (size > limit) {
         // The rest of the body is left to Node, which discards it once the 413 is sent.
-        stop();
+        refused = true;
+        chunks.length = 0;
         next(new AuthError('PAYLOAD_TOO_LARGE'));
       } else chunks.push(chunk);
-    };
-    const onEnd = (): void => {
-      stop();
+    });
+    req.on('end', () => {
+      if (refused) return;
       const parsed = parse(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size));
       if (parsed === undefined) return next(new AuthError('MALFORMED_JSON'));
       (req as Request & { body: unknown }).body = parsed;
       next();
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    // A client that goes away mid-body gets no answer: there is nobody left to send it to.
-    req.on('close', stop);
-    req.on('error', stop);
+    });
   };
 }
 
