@@ -2,7 +2,8 @@ import type { Request } from 'express';
 import type { ClientContext } from './auth.service';
 import { requestIdOf } from './request-id.helper';
 
-type WithAddress = Request & { authClientAddress?: string };
+/** Kept beside the request rather than as a new property of it (a megamorphic store per request). */
+const addresses = new WeakMap<object, string | undefined>();
 
 /**
  * `req.ip` (the address as the trusted proxies, TRUST_PROXY, establish it), computed once per
@@ -10,9 +11,10 @@ type WithAddress = Request & { authClientAddress?: string };
  * controller both need it.
  */
 export function clientAddressOf(req: Request): string | undefined {
-  const r = req as WithAddress;
-  if (r.authClientAddress === undefined) r.authClientAddress = req.ip ?? req.socket?.remoteAddress;
-  return r.authClientAddress;
+  if (addresses.has(req)) return addresses.get(req);
+  const ip = req.ip ?? req.socket?.remoteAddress;
+  addresses.set(req, ip);
+  return ip;
 }
 
 /** HTTP -> plain data for the services: who is asking, and the request's id for the audit trail. */

@@ -5,10 +5,9 @@ describe('requestIdOf', () => {
   const requestWith = (headers: Record<string, string | string[]> = {}): Request & { id?: string } =>
     ({ headers }) as unknown as Request & { id?: string };
 
-  it('keeps a sane X-Request-Id, and records it as req.id', () => {
+  it('keeps a sane X-Request-Id', () => {
     const req = requestWith({ 'x-request-id': 'req-login-1' });
     expect(requestIdOf(req)).toBe('req-login-1');
-    expect(req.id).toBe('req-login-1');
     const longest = 'a.B_c:9-'.repeat(8);
     expect(requestIdOf(requestWith({ 'x-request-id': longest }))).toBe(longest);
   });

@@ -4,19 +4,24 @@ import type { Request } from 'express';
 /** A caller's X-Request-Id is kept only if it is a short, plain token: it ends up in log lines. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
 
+/** Kept beside the request rather than as a new property of it (a megamorphic store on every audited request). */
+const ids = new WeakMap<object, string>();
+
 /**
  * The request's id for the audit trail: the caller's sane X-Request-Id, else a fresh UUID, made on
- * first use and kept as `req.id`, so every audit line of one request carries the same id. Lazy, not
- * a middleware: only requests that write an audit line pay for it, and no route pays for a router
- * layer. Deliberately no AsyncLocalStorage: on Node 20 it turns on promise hooks for the whole
- * process, which cost ~25 % of refresh CPU (and ~10 % of /auth/me); a per-request child logger
- * (pino-http) cost another ~10 %.
+ * first use and kept for the request's lifetime, so every audit line of one request carries the
+ * same id. Lazy, not a middleware: only requests that write an audit line pay for it, and no route
+ * pays for a router layer. Deliberately no AsyncLocalStorage: on Node 20 it turns on promise hooks
+ * for the whole process, which cost ~25 % of refresh CPU (and ~10 % of /auth/me); a per-request
+ * child logger (pino-http) cost another ~10 %.
  */
 export function requestIdOf(req: Request): string {
-  const r = req as Request & { id?: string };
-  if (typeof r.id === 'string') return r.id;
-  const given = req.headers['x-request-id'];
-  // randomUUID draws from a pooled entropy buffer: no syscall per request.
-  r.id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-  return r.id;
+  let id = ids.get(req);
+  if (id === undefined) {
+    const given = req.headers['x-request-id'];
+    // randomUUID draws from a pooled entropy buffer: no syscall per request.
+    id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    ids.set(req, id);
+  }
+  return id;
 }
