@@ -1,7 +1,7 @@
 import type { ArgumentMetadata } from '@nestjs/common';
 import { IsString, MaxLength, Validate, ValidateNested, ValidatorConstraint, type ValidatorConstraintInterface } from 'class-validator';
 import { authValidationPipe, referenceValidationPipe } from './auth-validation.pipe';
-import { ChangePasswordDto, LoginDto, RefreshDto, RegisterDto } from './dto/auth.dto';
+import { BrowserLoginDto, ChangePasswordDto, LoginDto, RefreshDto, RegisterDto } from './dto/auth.dto';
 import { AuthError } from './errors/auth-error.model';
 
 type Outcome = { ok: true; value: unknown; type: unknown } | { ok: false; code: string; fields: string[]; messages: string[] };
@@ -13,7 +13,7 @@ async function outcome(run: () => unknown): Promise<Outcome> {
   } catch (e) {
     if (!(e instanceof AuthError)) throw e;
     const errors = (e.options.errors ?? []) as Array<{ field: string; message: string }>;
-    return { ok: false, code: e.code, fields: errors.map((x) => x.field).sort(), messages: errors.map((x) => x.message).sort() };
+    return { ok: false, code: e.code, fields: errors.map((x) => x.field), messages: errors.map((x) => x.message) };
   }
 }
 
@@ -38,6 +38,11 @@ describe('AuthValidationPipe', () => {
     ['login: password object', LoginDto, { email: 'a@example.com', password: { $ne: '' } }],
     ['login: unknown delivery', LoginDto, { email: 'a@example.com', password: 'pw', refreshTokenDelivery: 'sms' }],
     ['login: several errors', LoginDto, { email: 42, password: 'p'.repeat(1025), admin: true }],
+    ['login: unknown fields first, in body order', LoginDto, { zz: 1, email: 'a@example.com', aa: 2, password: 7, refreshTokenDelivery: 3 }],
+    ['login: null delivery is no delivery', LoginDto, { email: 'a@example.com', password: 'pw', refreshTokenDelivery: null }],
+    ['login: 254 vs 255 characters', LoginDto, { email: 'e'.repeat(255), password: 'p'.repeat(1024) }],
+    ['login: astral characters count once', LoginDto, { email: '\u{1F600}'.repeat(254), password: 'pw' }],
+    ['browser login: everything missing', BrowserLoginDto, {}],
     ['register: good', RegisterDto, { email: 'New@Example.com', password: 'long enough password' }],
     ['register: not an email', RegisterDto, { email: 'nope', password: 'x' }],
     ['register: email null', RegisterDto, { email: null, password: 'x' }],
