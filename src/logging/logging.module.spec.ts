@@ -23,8 +23,22 @@ describe('bufferedStdout (the log destination)', () => {
     expect(lines(file)).toHaveLength(0);
     await new Promise((r) => setTimeout(r, 400));
     expect(lines(file).map((l) => (JSON.parse(l) as { n: number }).n)).toEqual([0, 1, 2, 3, 4]);
-    dest.flushSync();
+    dest.close();
     closeSync(fd);
+  });
+
+  it('writes what is pending when closed (at application shutdown), and then stops its timer', async () => {
+    const file = join(dir, 'closed.log');
+    const fd = openSync(file, 'w');
+    const dest = bufferedStdout(fd);
+    const logger = pino({ level: 'info' }, dest);
+    logger.info({ audit: true, n: 1 }, 'event');
+    expect(lines(file)).toHaveLength(0);
+    dest.close();
+    expect(lines(file)).toHaveLength(1);
+    // The descriptor is ours to close; no flush timer is left to write to it afterwards.
+    closeSync(fd);
+    await new Promise((r) => setTimeout(r, 250));
   });
 
   it('loses nothing when the process exits right after logging', () => {

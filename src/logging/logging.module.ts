@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { AUDIT_LOGGER } from '../auth';
 import { APP_CONFIG, type AppConfig } from '../config';
@@ -8,23 +8,60 @@ import { PinoNestLogger } from './pino-nest-logger.service';
 /** Where log lines go: stdout by default; tests override it to capture lines. */
 export const LOG_DESTINATION = Symbol('LOG_DESTINATION');
 
+/** A log destination whose pending lines can be written out now, and that can be closed. */
+export interface BufferedDestination extends DestinationStream {
+  flushSync(): void;
+  /** Stops the periodic flush and writes what is pending; the descriptor stays open. */
+  close(): void;
+}
+
+const liveDestinations = new Set<BufferedDestination>();
+let exitHooked = false;
+
 /**
- * stdout, written in batches: lines collect up to 4 KB and leave at least every 100 ms (sonic-boom
- * minLength + periodicFlush), and whatever is pending is written synchronously at shutdown and at
- * process exit. One write per line cost ~2-4 µs of event-loop time per audit line (a write and
- * its completion callback through libuv); measured on the refresh path, see README. What a crash
- * that kills the process outright (SIGKILL, OOM) can lose: at most the last 100 ms of lines.
+ * stdout, written in batches: lines collect up to 4 KB (sonic-boom minLength) and leave at least
+ * every 100 ms, at shutdown (LoggingModule closes it) and at process exit (one hook for the
+ * process, whatever the number of apps in it). One write per line cost ~2-4 µs of event-loop time
+ * per audit line (a write and its completion callback through libuv), on every refresh and login.
+ * What a crash that kills the process outright (SIGKILL, OOM) can lose: at most the last 100 ms.
  */
-export function bufferedStdout(fd = 1): DestinationStream & { flushSync(): void } {
-  const dest = pino.destination({ fd, sync: false, minLength: 4096, periodicFlush: 100 });
-  process.once('exit', () => {
-    try {
-      dest.flushSync();
-    } catch {
-      // The descriptor may already be gone; nothing left to do at exit.
-    }
+export function bufferedStdout(fd = 1): BufferedDestination {
+  const dest = pino.destination({ fd, sync: false, minLength: 4096 });
+  const timer = setInterval(() => dest.flush(), 100);
+  timer.unref();
+  const out = Object.assign(dest, {
+    close(): void {
+      clearInterval(timer);
+      liveDestinations.delete(out);
+      flushQuietly(dest);
+    },
   });
-  return dest;
+  liveDestinations.add(out);
+  if (!exitHooked) {
+    exitHooked = true;
+    process.once('exit', () => {
+      for (const d of liveDestinations) flushQuietly(d);
+    });
+  }
+  return out;
+}
+
+function flushQuietly(d: { flushSync(): void }): void {
+  try {
+    d.flushSync();
+  } catch {
+    // The descriptor may already be gone (at exit, say): nothing left to do.
+  }
+}
+
+/** Writes out and stops the buffered destination when the application shuts down. */
+class LogDestinationLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(LOG_DESTINATION) private readonly destination: DestinationStream) {}
+
+  onApplicationShutdown(): void {
+    const d = this.destination as Partial<BufferedDestination>;
+    if (typeof d.close === 'function') d.close();
+  }
 }
 
 /** The application's one pino logger. */
@@ -54,6 +91,7 @@ export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
         ),
     },
     { provide: AUDIT_LOGGER, useExisting: ROOT_LOGGER },
+    LogDestinationLifecycle,
     { provide: PinoNestLogger, inject: [ROOT_LOGGER], useFactory: (logger: Logger) => new PinoNestLogger(logger) },
   ],
   exports: [LOG_DESTINATION, ROOT_LOGGER, AUDIT_LOGGER, PinoNestLogger],
