@@ -71,7 +71,6 @@ describe('guard and access-token verification (Redis + PostgreSQL)', () => {
       // The browser profile: its login (same-origin only, see browser-sessions.e2e-spec) and the static sign-in page.
       'post /auth/browser/login',
       'get /signin',
-      'get /signin/',
       'get /signin/app.js',
       'get /signin/app.css',
     ]);
