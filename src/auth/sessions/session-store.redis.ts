@@ -207,19 +207,12 @@ function encodeMeta(bindingHash: string, deviceLabel: string): Buffer {
   return Buffer.concat([binding, Buffer.from([0]), label]);
 }
 
-/** decodeMeta for a reply read as text (the meta value is UTF-8: see encodeMeta). */
-function decodeMetaText(m: string | undefined): { bindingHash: string; deviceLabel: string } {
+/** "<binding>\0<label>" as text (the value is UTF-8: see encodeMeta), from a text or a Buffer reply. */
+function decodeMeta(m: string | Buffer | null | undefined): { bindingHash: string; deviceLabel: string } {
   if (!m) return { bindingHash: '', deviceLabel: '' };
-  const z = m.indexOf('\0');
-  return z < 0 ? { bindingHash: '', deviceLabel: m } : { bindingHash: m.slice(0, z), deviceLabel: m.slice(z + 1) };
-}
-
-function decodeMeta(m: Buffer | null | undefined): { bindingHash: string; deviceLabel: string } {
-  if (!m) return { bindingHash: '', deviceLabel: '' };
-  const z = m.indexOf(0);
-  return z < 0
-    ? { bindingHash: '', deviceLabel: m.toString('utf8') }
-    : { bindingHash: m.subarray(0, z).toString('utf8'), deviceLabel: m.subarray(z + 1).toString('utf8') };
+  const text = typeof m === 'string' ? m : m.toString('utf8');
+  const z = text.indexOf('\0');
+  return z < 0 ? { bindingHash: '', deviceLabel: text } : { bindingHash: text.slice(0, z), deviceLabel: text.slice(z + 1) };
 }
 
 export class RedisSessionStore implements SessionStore {
@@ -276,7 +269,7 @@ export class RedisSessionStore implements SessionStore {
       lastUsedAt: Number(r[2]),
       authTime: Number(r[4]),
       absoluteExpiresAt: Number(r[3]),
-      ...decodeMetaText(r[5]),
+      ...decodeMeta(r[5]),
     });
     switch (kind) {
       case 'rotated':

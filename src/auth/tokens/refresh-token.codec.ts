@@ -33,9 +33,8 @@ export class RefreshTokenCodec {
   }
 
   create(userId: string, sid: string): { token: string; secret: Buffer; secretHash: Buffer } {
-    const secret = randomBytesPooled(32);
-    const body = `${Buffer.from(userId, 'utf8').toString('base64url')}.${sid}.${secret.toString('base64url')}`;
-    return { token: `${body}.${this.tag(body)}`, secret, secretHash: hashSecret(secret) };
+    const secret = randomBytesPooled(SECRET_BYTES);
+    return { token: this.tokenOf(userId, sid, secret), secret, secretHash: hashSecret(secret) };
   }
 
   /** Null when the text is not a refresh token at all. */
@@ -74,7 +73,11 @@ export class RefreshTokenCodec {
     const secret = Buffer.allocUnsafe(SECRET_BYTES);
     for (let i = 0; i < SECRET_BYTES; i++) secret[i] = sealed[i] ^ pad[i];
     if (!timingSafeEqual(hashSecret(secret).subarray(0, 16), sealed.subarray(SECRET_BYTES))) return null;
-    const body = `${Buffer.from(previous.userId, 'utf8').toString('base64url')}.${previous.sid}.${secret.toString('base64url')}`;
+    return this.tokenOf(previous.userId, previous.sid, secret);
+  }
+
+  private tokenOf(userId: string, sid: string, secret: Buffer): string {
+    const body = `${Buffer.from(userId, 'utf8').toString('base64url')}.${sid}.${secret.toString('base64url')}`;
     return `${body}.${this.tag(body)}`;
   }
 
