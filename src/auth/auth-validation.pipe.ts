@@ -1,5 +1,5 @@
 import { ArgumentMetadata, Injectable, PipeTransform, ValidationError, ValidationPipe, type ValidationPipeOptions } from '@nestjs/common';
-import { getMetadataStorage, isIn, isString, maxLength, minLength, validateSync, type ValidatorOptions } from 'class-validator';
+import { getMetadataStorage, isIn, isString, maxLength, minLength } from 'class-validator';
 import type { ValidationMetadata } from 'class-validator/types/metadata/ValidationMetadata';
 import { AuthError } from './errors/auth-error.model';
 
@@ -15,13 +15,6 @@ function validationFailed(errors: ValidationError[]): AuthError {
   return new AuthError('VALIDATION_FAILED', { errors: flatten(errors).slice(0, 20) });
 }
 
-const VALIDATOR_OPTIONS: ValidatorOptions = {
-  whitelist: true,
-  forbidNonWhitelisted: true,
-  forbidUnknownValues: true,
-  validationError: { target: false, value: false },
-};
-
 /** Keys that would change what the instance is rather than what it holds. */
 const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
@@ -31,16 +24,16 @@ const UNSAFE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
  *
  * A JSON body for a class-validator DTO is checked on an instance the fields are copied onto, with
  * the same rules and messages as Nest's ValidationPipe (whitelist, forbidNonWhitelisted,
- * transform) but without its class-transformer pass and promise hops: DTOs that use only
+ * transform) but without its class-transformer pass, executor and promise hops: DTOs that use only
  * IsString/MaxLength/MinLength/IsIn/IsOptional run class-validator's own check functions directly
- * (RefreshDto, LoginDto: ~0.3 µs per body), other flat synchronous DTOs go through validateSync
- * (~2.2 µs), and anything else (nested or async rules, params, queries, custom decorators) through
- * ValidationPipe itself (~4.4 µs, measured). A parity test runs all of them over the same inputs.
+ * (RefreshDto, LoginDto: ~0.3 µs per body); anything else (other rules, params, queries, custom
+ * decorators) goes to ValidationPipe itself (~4.4 µs, measured). A parity test runs both over the
+ * same inputs.
  */
 @Injectable()
 export class AuthValidationPipe implements PipeTransform {
   private readonly general: ValidationPipe;
-  /** Per DTO class: its compiled rules, 'sync' for validateSync, or 'general' for ValidationPipe. */
+  /** Per DTO class: its compiled rules, or 'general' for ValidationPipe. */
   private readonly plans = new WeakMap<object, Plan>();
 
   constructor() {
@@ -62,7 +55,7 @@ export class AuthValidationPipe implements PipeTransform {
       if (UNSAFE_KEYS.has(key)) unsafe.push(notAllowed(key));
       else entity[key] = (plain as Record<string, unknown>)[key];
     }
-    const errors = plan === 'sync' ? [...unsafe, ...validateSync(entity, VALIDATOR_OPTIONS)] : runCompiled(plan, entity, unsafe);
+    const errors = runCompiled(plan, entity, unsafe);
     if (errors.length > 0) throw validationFailed(errors);
     return entity;
   }
@@ -88,13 +81,14 @@ interface CompiledProperty {
   readonly rules: readonly CompiledRule[];
 }
 
-type Plan = { readonly properties: readonly CompiledProperty[]; readonly allowed: ReadonlySet<string> } | 'sync' | 'general';
+type Plan = { readonly properties: readonly CompiledProperty[]; readonly allowed: ReadonlySet<string> } | 'general';
 
 /**
  * class-validator's own checks for the rules our body DTOs use, with its default messages: run
  * directly, without its executor (metadata grouping, message templating and error objects per
  * property on every call). The same functions decide; a parity test holds messages and order to
- * what validateSync answers.
+ * what ValidationPipe answers. Keyed by class-validator's rule names: a custom rule registered
+ * under one of these names (ValidateBy({ name: 'isString' })) would be read as the built-in one.
  */
 const COMPILABLE: Record<string, (c: readonly unknown[], property: string) => Omit<CompiledRule, 'name'>> = {
   isString: (_c, p) => ({ test: (v) => isString(v), message: `${p} must be a string` }),
@@ -107,38 +101,28 @@ const COMPILABLE: Record<string, (c: readonly unknown[], property: string) => Om
 };
 
 /**
- * How a DTO class is validated: compiled when it uses only the rules above (no groups, `each`,
- * custom messages or contexts), else validateSync when it is flat and synchronous, else the
- * general ValidationPipe (nested DTOs, async rules, a class without rules).
+ * How a DTO class is validated: compiled when every rule is one of the above, plain (no groups,
+ * `each`, custom messages or contexts) or IsOptional; else the general ValidationPipe (other or
+ * custom rules, nested DTOs, async rules, a class without rules).
  */
 function planFor(metatype: DtoClass): Plan {
-  const storage = getMetadataStorage();
-  const rules: ValidationMetadata[] = storage.getTargetValidationMetadatas(metatype, '', true, false);
-  const flatAndSync =
-    rules.length > 0 &&
-    rules.every(
-      (r) =>
-        r.type !== 'nestedValidation' &&
-        r.type !== 'promiseValidation' &&
-        !(r.constraintCls && storage.getTargetValidatorConstraints(r.constraintCls).some((c) => c.async)),
-    );
-  if (!flatAndSync) return 'general';
-  const plain = (r: ValidationMetadata): boolean => !r.each && !r.always && (r.groups?.length ?? 0) === 0 && r.message === undefined && r.context === undefined;
+  const rules: ValidationMetadata[] = getMetadataStorage().getTargetValidationMetadatas(metatype, '', true, false);
+  if (rules.length === 0) return 'general';
   const byProperty = new Map<string, { optional: boolean; rules: CompiledRule[] }>();
   for (const r of rules) {
-    if (!plain(r)) return 'sync';
+    if (r.each || r.always || (r.groups?.length ?? 0) > 0 || r.message !== undefined || r.context !== undefined) return 'general';
     let p = byProperty.get(r.propertyName);
     if (!p) byProperty.set(r.propertyName, (p = { optional: false, rules: [] }));
     if (r.type === 'conditionalValidation' && r.name === 'isOptional') p.optional = true;
     else if (r.type === 'customValidation' && r.name !== undefined && COMPILABLE[r.name]) p.rules.push({ name: r.name, ...COMPILABLE[r.name](r.constraints ?? [], r.propertyName) });
-    else return 'sync';
+    else return 'general';
   }
   const properties = [...byProperty].map(([name, p]) => ({ name, optional: p.optional, rules: p.rules }));
   return { properties, allowed: new Set(byProperty.keys()) };
 }
 
-/** What validateSync would answer: unknown fields first (in the body's order), then each property's failed rules. */
-function runCompiled(plan: Exclude<Plan, 'sync' | 'general'>, entity: Record<string, unknown>, unsafe: ValidationError[]): ValidationError[] {
+/** What class-validator would answer: unknown fields first (in the body's order), then each property's failed rules. */
+function runCompiled(plan: Exclude<Plan, 'general'>, entity: Record<string, unknown>, unsafe: ValidationError[]): ValidationError[] {
   const errors = unsafe;
   for (const key of Object.keys(entity)) if (!plan.allowed.has(key)) errors.push(notAllowed(key));
   for (const p of plan.properties) {
