@@ -78,6 +78,8 @@ export class AuthThrottlerGuard extends ThrottlerGuard {
   private resolveRoute(handler: object, cls: object): RouteThrottle {
     if (this.throttlers.length !== 1 || this.commonOptions.skipIf || this.throttlers[0].skipIf) return 'dynamic';
     const throttler = this.throttlers[0];
+    // @nestjs/throttler's own metadata keys (THROTTLER_SKIP etc., which it does not export), suffixed
+    // with the throttler's name as @Throttle/@SkipThrottle write them; the guard spec pins both.
     const meta = (key: string): unknown => this.reflector.getAllAndOverride(`${key}${throttler.name}`, [handler, cls] as never);
     if (meta('THROTTLER:SKIP') === true) return 'skip';
     const limit = meta('THROTTLER:LIMIT') ?? throttler.limit;

@@ -6,7 +6,8 @@ import { Header } from '@nestjs/common';
  * route's @Header once its guards have passed, so this costs one setHeader. In place of a
  * middleware: Nest mounts a middleware as one Express layer per route, which every request of the
  * application then walks past, and runs it through a wrapper on the routes it matches.
- * Apply it after (above) the route decorators' class, i.e. as the outermost class decorator.
+ * Covers the methods the class itself declares (class decorators run after its method decorators);
+ * inherited routes are not touched.
  */
 export function NoStore(): ClassDecorator {
   return (target) => {
