@@ -320,7 +320,7 @@ async function main() {
 
   // Each repeat brackets an app's scenarios between two /health/live runs, and a ratio's reference
   // is their mean: the VM's speed drifts within seconds, and a drift that is linear over the
-  // repeat then cancels out (one live run before was the reference until now).
+  // repeat then cancels out.
   const oursLive = (duration) => cannon({ duration, url: `${ours.base}/health/live` });
   const baseLive = (duration) => cannon({ duration, url: `${base.base}/health/live` });
   const scenarios = {

@@ -72,7 +72,7 @@ export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
  * `time`; authorization and cookie headers are redacted should a request ever be logged. It writes
  * Nest's own lines (PinoNestLogger, main.ts) and the auth audit trail (AUDIT_LOGGER: import this
  * module into AuthModule's). No HTTP request logging and no per-request child logger (two per
- * request cost ~10 % of refresh CPU): the audit's request id is set by auth's own middleware.
+ * request cost ~10 % of refresh CPU): the audit's request id comes from auth's requestIdOf.
  */
 @Module({
   providers: [
