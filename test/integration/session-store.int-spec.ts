@@ -1,10 +1,10 @@
-import type Redis from 'ioredis';
 import { createRedisConnection } from '../../src/auth/redis/redis-connection.factory';
 import { MemorySessionStore } from '../../src/auth/sessions/session-store.memory';
 import { RedisSessionStore } from '../../src/auth/sessions/session-store.redis';
 import type { SessionStore } from '../../src/auth/sessions/session.store';
 import { ABSOLUTE_MS, GRACE_MS, freshUser, newSession, rotateCmd, sessionStoreContract } from '../contracts/session-store.contract';
-import { startRedis, type RedisHarness } from '../support/redis-server';
+import { startRedis } from '../support/redis-server';
+import { privateRedisConnection } from '../support/redis-connection.fixture';
 
 sessionStoreContract('MemorySessionStore', async () => ({
   store: new MemorySessionStore(),
@@ -39,24 +39,15 @@ function hashTag(key: string): string | null {
 }
 
 describe('RedisSessionStore: what only a real Redis shows', () => {
-  let redis: RedisHarness;
-  let client: Redis;
+  const fx = privateRedisConnection('session-store-invariants');
   let store: SessionStore;
 
-  beforeAll(async () => {
-    redis = await startRedis();
-    client = createRedisConnection(redis.url, 'session-store-invariants');
-    await client.connect();
-    store = new RedisSessionStore(client);
-  });
-
-  afterAll(async () => {
-    await client?.quit().catch(() => client.disconnect());
-    await redis?.stop();
+  beforeAll(() => {
+    store = new RedisSessionStore(fx.client);
   });
 
   beforeEach(async () => {
-    await redis.flushAll();
+    await fx.server.flushAll();
   });
 
   /** Every store operation that writes: sessions, rotation (successor), reuse (cut-off), revoke, revoke-all. */
@@ -89,12 +80,12 @@ describe('RedisSessionStore: what only a real Redis shows', () => {
   it('invariant 6: every key written has a TTL > 0 and no longer than the absolute session lifetime', async () => {
     const users = [freshUser(), freshUser()];
     await exerciseEveryWrite(users, Date.now());
-    const keys = await client.keys('*'); // test-only inspection; the store itself never uses KEYS
+    const keys = await fx.client.keys('*'); // test-only inspection; the store itself never uses KEYS
     expect(keys.length).toBeGreaterThan(0);
     // The kinds of key the store writes were all exercised: a user's hash and successor keys.
     expect(new Set(keys.map((k) => (/\}:g:/.test(k) ? 'successor' : /\}$/.test(k) ? 'user' : k)))).toEqual(new Set(['user', 'successor']));
     for (const key of keys) {
-      const pttl = await client.pttl(key);
+      const pttl = await fx.client.pttl(key);
       expect({ key, ok: pttl > 0 && pttl <= ABSOLUTE_MS }).toEqual({ key, ok: true });
     }
   });
@@ -102,7 +93,7 @@ describe('RedisSessionStore: what only a real Redis shows', () => {
   it('invariant 5: all keys of one user share the hash tag {userId}', async () => {
     const users = [freshUser(), freshUser()];
     await exerciseEveryWrite(users, Date.now());
-    const keys = await client.keys('*');
+    const keys = await fx.client.keys('*');
     for (const key of keys) expect(users).toContain(hashTag(key));
     for (const u of users) expect(keys.filter((k) => hashTag(k) === u).length).toBeGreaterThan(1);
   });
@@ -115,16 +106,16 @@ describe('RedisSessionStore: what only a real Redis shows', () => {
       await store.create(s);
       await store.rotate(rotateCmd(s, s.secretHash, t0 + 100 + i));
     }
-    const [key] = await client.keys(`*{${u}}`);
-    expect(await client.object('ENCODING', key)).toBe('listpack');
+    const [key] = await fx.client.keys(`*{${u}}`);
+    expect(await fx.client.object('ENCODING', key)).toBe('listpack');
     // Labels are shortened on a character boundary, never cut inside a UTF-8 sequence.
     for (const v of await store.listByUser(u, t0 + 200)) expect(v.deviceLabel).not.toMatch(/\uFFFD/);
   });
 
   it('invariant 5: no KEYS or SCAN on any store operation', async () => {
-    await client.config('RESETSTAT');
+    await fx.client.config('RESETSTAT');
     await exerciseEveryWrite([freshUser(), freshUser()], Date.now());
-    const stats = await client.info('commandstats');
+    const stats = await fx.client.info('commandstats');
     expect(stats).toMatch(/cmdstat_(evalsha|eval):/); // the statistics do record the store's commands
     expect(stats).not.toMatch(/cmdstat_(keys|scan):/);
   });
@@ -134,13 +125,13 @@ describe('RedisSessionStore: what only a real Redis shows', () => {
     const u = freshUser();
     const s = newSession(u, t0, { idleTtlMs: 60_000 });
     await store.create(s);
-    const [sKey] = await client.keys(`*{${u}}`);
-    const sTtl = await client.pttl(sKey);
+    const [sKey] = await fx.client.keys(`*{${u}}`);
+    const sTtl = await fx.client.pttl(sKey);
     expect(sTtl).toBeGreaterThan(50_000);
     expect(sTtl).toBeLessThanOrEqual(60_000);
     await store.rotate(rotateCmd(s, s.secretHash, t0 + 10, { idleTtlMs: 60_000 }));
-    const [gKey] = await client.keys(`*{${u}}:g:*`);
-    const gTtl = await client.pttl(gKey);
+    const [gKey] = await fx.client.keys(`*{${u}}:g:*`);
+    const gTtl = await fx.client.pttl(gKey);
     expect(gTtl).toBeGreaterThan(0);
     expect(gTtl).toBeLessThanOrEqual(GRACE_MS);
   });
@@ -150,22 +141,22 @@ describe('RedisSessionStore: what only a real Redis shows', () => {
     const u = freshUser();
     const s = newSession(u, t0, { kind: 'browser', idleTtlMs: 5_000, absoluteExpiresAt: t0 + 100_000 });
     await store.create(s);
-    const [key] = await client.keys(`*{${u}}`);
-    expect(await client.pttl(key)).toBeLessThanOrEqual(5_000);
+    const [key] = await fx.client.keys(`*{${u}}`);
+    expect(await fx.client.pttl(key)).toBeLessThanOrEqual(5_000);
     expect(await store.touch(u, s.sid, t0 + 1_000, 60_000)).toBe(true);
-    const slid = await client.pttl(key);
+    const slid = await fx.client.pttl(key);
     expect(slid).toBeGreaterThan(50_000);
     expect(slid).toBeLessThanOrEqual(60_000);
     // Near the absolute end, the deadline is capped by it; the key (shared by the user's sessions)
     // never shortens, and never outlives the absolute lifetime.
     expect(await store.touch(u, s.sid, t0 + 50_000, 60_000)).toBe(true);
-    expect(await client.pttl(key)).toBeLessThanOrEqual(100_000);
+    expect(await fx.client.pttl(key)).toBeLessThanOrEqual(100_000);
     expect(await store.get(u, s.sid, t0 + 100_000)).toBeNull();
   });
 
   it('a stopped Redis surfaces as AuthError STORE_UNAVAILABLE, and the store works again after a restart', async () => {
     const u = freshUser();
-    await redis.stop();
+    await fx.server.stop();
     try {
       const s = newSession(u, Date.now());
       await expect(store.create(s)).rejects.toMatchObject({ name: 'AuthError', code: 'STORE_UNAVAILABLE' });
@@ -178,11 +169,11 @@ describe('RedisSessionStore: what only a real Redis shows', () => {
       await expect(store.revokeAll(u, Date.now(), ABSOLUTE_MS)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
       await expect(store.ping()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
     } finally {
-      await redis.start();
+      await fx.server.start();
     }
     // ioredis reconnects in the background (capped back-off); the scripts are reloaded after NOSCRIPT.
     const deadline = Date.now() + 10_000;
-    while (client.status !== 'ready' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    while (fx.client.status !== 'ready' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     const t0 = Date.now();
     const s = newSession(u, t0);
     await store.create(s);
