@@ -35,17 +35,17 @@ describe('RedisRateLimitStore leases (private redis-server)', () => {
     return ['evalsha', 'eval'].reduce((n, c) => n + Number(new RegExp(`cmdstat_${c}:calls=(\\d+)`).exec(stats)?.[1] ?? 0), 0);
   };
 
-  it('a fx.client that keeps coming back costs one script call per lease (up to 64 hits), not per hit', async () => {
+  it('a client that keeps coming back costs one script call per lease (up to 64 hits), not per hit', async () => {
     const store = new RedisRateLimitStore(fx.client);
     const before = await scriptCalls();
-    for (let i = 0; i < 500; i++) expect((await store.increment('busy-fx.client', 60_000, 100_000, 60_000, 'refresh')).isBlocked).toBe(false);
+    for (let i = 0; i < 500; i++) expect((await store.increment('busy-client', 60_000, 100_000, 60_000, 'refresh')).isBlocked).toBe(false);
     const calls = (await scriptCalls()) - before;
     // 1 + 2 + 4 + 8 + 16 + 32 + 64 = 127 hits in 7 calls, then 64 per call: 13 calls for 500.
     expect(calls).toBeLessThanOrEqual(15);
     expect(calls).toBeGreaterThanOrEqual(7);
   });
 
-  it('a fx.client seen once per window costs exactly one call, reserving nothing beyond its own hit', async () => {
+  it('a client seen once per window costs exactly one call, reserving nothing beyond its own hit', async () => {
     const store = new RedisRateLimitStore(fx.client);
     const before = await scriptCalls();
     for (let i = 0; i < 20; i++) await store.increment(`one-off-${i}`, 60_000, 10, 60_000, 'login');
