@@ -3,7 +3,7 @@ import type { ClientContext } from './auth.service';
 import { requestIdOf } from './request-id.helper';
 
 /** Kept beside the request rather than as a new property of it (a megamorphic store per request). */
-const addresses = new WeakMap<object, string | undefined>();
+const addresses = new WeakMap<object, string>();
 
 /**
  * `req.ip` (the address as the trusted proxies, TRUST_PROXY, establish it), computed once per
@@ -11,9 +11,12 @@ const addresses = new WeakMap<object, string | undefined>();
  * controller both need it.
  */
 export function clientAddressOf(req: Request): string | undefined {
-  if (addresses.has(req)) return addresses.get(req);
-  const ip = req.ip ?? req.socket?.remoteAddress;
-  addresses.set(req, ip);
+  let ip = addresses.get(req);
+  if (ip === undefined) {
+    // An address-less request (a closed socket) is asked again: rare, and nothing to keep.
+    ip = req.ip ?? req.socket?.remoteAddress;
+    if (ip !== undefined) addresses.set(req, ip);
+  }
   return ip;
 }
 

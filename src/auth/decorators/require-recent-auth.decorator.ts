@@ -27,7 +27,7 @@ export class RecentAuthGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean {
-    const req = context.switchToHttp().getRequest<Request & Record<string, unknown>>();
+    const req = context.switchToHttp().getRequest<Request>();
     const principal = principalOf(req);
     if (!principal) throw new AuthError('ACCESS_TOKEN_MISSING');
     const custom = this.reflector.getAllAndOverride<number | undefined>(RECENT_AUTH_MAX_AGE, [context.getHandler(), context.getClass()]);
