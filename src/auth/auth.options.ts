@@ -33,6 +33,11 @@ export interface AuthModuleOptions {
   readonly revocationMaxStaleness: number;
   /** Entries in the verified-token cache; 0 disables it. */
   readonly verifiedTokenCacheSize: number;
+  /**
+   * Sign a refresh's access token on a helper thread while its store round trip is in flight
+   * (AUTH_SIGNING_THREAD); off: on the event loop. Either way the same token, never a wait.
+   */
+  readonly signingThread: boolean;
   /** The browser profile (cookie sessions). Seconds. */
   readonly browser: {
     readonly idleTtl: number;
@@ -98,6 +103,7 @@ export function authOptionsFromConfig(c: AppConfig): AuthModuleOptions {
     redisUrl: c.redisUrl,
     revocationMaxStaleness: c.revocationMaxStaleness,
     verifiedTokenCacheSize: 10000,
+    signingThread: c.signingThread,
     browser: { ...c.browserSession, publicOrigins: c.publicOrigins },
     rateLimit: c.rateLimit,
     lockout: DEFAULT_LOCKOUT_POLICY,

@@ -9,9 +9,9 @@ import { RevocationView } from './revocation/revocation-view.service';
 import { REVOCATION_STORE, RevocationEntry, RevocationStore } from './revocation/revocation.store';
 import { deviceLabel } from './sessions/device-label.parser';
 import { NewSession, SESSION_STORE, SessionStore, SessionView } from './sessions/session.store';
-import { AccessTokenService, CLOCK_TOLERANCE_SECONDS } from './tokens/access-token.service';
-import { RefreshTokenCodec, hashSecret } from './tokens/refresh-token.codec';
-import { isSessionId, newSessionId } from './tokens/session-id.codec';
+import { AccessTokenService, CLOCK_TOLERANCE_SECONDS, type PendingAccessToken } from './tokens/access-token.service';
+import { RefreshTokenCodec, hashSecret, type ParsedRefreshToken } from './tokens/refresh-token.codec';
+import { isSessionId, newSessionId, sessionCreatedAt } from './tokens/session-id.codec';
 import { AttemptKeyer } from './abuse/attempt-keys';
 import { LOGIN_ATTEMPT_STORE, type LoginAttemptStore } from './abuse/login-attempt.store';
 import { AuthMetrics } from './auth-metrics.service';
@@ -165,6 +165,27 @@ export class AuthService {
     if (!parsed) throw new AuthError('REFRESH_TOKEN_INVALID');
     const now = this.clock.now();
     const next = this.codec.create(parsed.userId, parsed.sid);
+    // Every claim of the new access token is known before the round trip (an API session's
+    // auth_time is its creation second, which its id carries; checked against the store's below),
+    // so it is signed meanwhile off the event loop. Only for a token we issued: a forged one makes
+    // no work.
+    const pending = parsed.genuine
+      ? this.accessTokens.begin({ sub: parsed.userId, sid: parsed.sid, authTime: Math.floor(sessionCreatedAt(parsed.sid) / 1000) })
+      : undefined;
+    try {
+      return await this.rotateWith(parsed, next, now, client, pending);
+    } finally {
+      pending?.discard();
+    }
+  }
+
+  private async rotateWith(
+    parsed: ParsedRefreshToken,
+    next: { token: string; secret: Buffer; secretHash: Buffer },
+    now: number,
+    client: ClientContext,
+    pending: PendingAccessToken | undefined,
+  ): Promise<IssuedTokens> {
     const result = await this.sessions.rotate({
       userId: parsed.userId,
       sid: parsed.sid,
@@ -184,12 +205,12 @@ export class AuthService {
     switch (result.kind) {
       case 'rotated':
         this.audit.record('refresh', { userId: parsed.userId, sid: parsed.sid }, client);
-        return this.tokensFor(parsed.userId, parsed.sid, result.session.authTime, next.token, result.session.absoluteExpiresAt, now);
+        return this.tokensFor(parsed.userId, parsed.sid, result.session.authTime, next.token, result.session.absoluteExpiresAt, now, pending);
       case 'grace': {
         // A lost response or a second tab: hand back the successor the first request got.
         const successor = this.codec.openSuccessor(parsed, result.sealedSuccessor);
         if (!successor) throw new AuthError('REFRESH_TOKEN_INVALID');
-        return this.tokensFor(parsed.userId, parsed.sid, result.session.authTime, successor, result.session.absoluteExpiresAt, now);
+        return this.tokensFor(parsed.userId, parsed.sid, result.session.authTime, successor, result.session.absoluteExpiresAt, now, pending);
       }
       case 'reused':
         await this.publishRevocation(
@@ -307,8 +328,16 @@ export class AuthService {
     return now + (this.options.accessTokenTtl + CLOCK_TOLERANCE_SECONDS + 5) * 1000;
   }
 
-  private tokensFor(userId: string, sid: string, authTime: number, refreshToken: string, absoluteExpiresAt: number, now: number): IssuedTokens {
-    const access = this.accessTokens.issue({ sub: userId, sid, authTime });
+  private tokensFor(
+    userId: string,
+    sid: string,
+    authTime: number,
+    refreshToken: string,
+    absoluteExpiresAt: number,
+    now: number,
+    pending?: PendingAccessToken,
+  ): IssuedTokens {
+    const access = pending?.authTime === authTime ? pending.take() : this.accessTokens.issue({ sub: userId, sid, authTime });
     const refreshExpiresIn = Math.max(0, Math.min(this.options.sessionIdleTtl, Math.floor((absoluteExpiresAt - now) / 1000)));
     return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken, refreshExpiresIn };
   }

@@ -388,4 +388,69 @@ describe('AccessTokenService', () => {
       expect(outcome(() => retiredForGood.verify(oldToken))).toBe('ACCESS_TOKEN_INVALID');
     });
   });
+  describe('begin: a token signed on the signing thread', () => {
+    /** Until the thread has finished (the first job also waits for the thread to start). */
+    const settle = async (p: { ready(): boolean }): Promise<void> => {
+      for (let i = 0; i < 2500 && !p.ready(); i++) await new Promise((r) => setTimeout(r, 2));
+      expect(p.ready()).toBe(true);
+    };
+
+    it.each(['ES256', 'RS256', 'PS256'] as const)('%s: the same claims as issue(), verified by us and by a standard JOSE library', async (alg) => {
+      const d = mkdtempSync(join(tmpdir(), 'access-token-thread-'));
+      const k = loadSigningKeys({
+        privateKeyPath: join(d, 'private.pem'),
+        publicKeyPath: join(d, 'public.pem'),
+        previousPublicKeyPaths: [],
+        algorithm: alg,
+        generateIfMissing: true,
+      }).keys;
+      const svc = new AccessTokenService(k, options({ signingThread: true }), clock);
+      try {
+        const sid = newSessionId(clock.t);
+        const pending = svc.begin({ sub: 'user-1', sid, authTime: nowSec - 5 });
+        expect(pending.authTime).toBe(nowSec - 5);
+        // Let the thread finish, so the token below is the thread's signature, not an inline one.
+        await settle(pending);
+        const { token, expiresIn } = pending.take();
+        expect(expiresIn).toBe(TTL);
+        expect(svc.signingCounts()).toEqual({ offloaded: 1, inline: 0 });
+        const decoded = new JwtService().verify<Record<string, unknown>>(token, {
+          publicKey: readFileSync(join(d, 'public.pem'), 'utf8'),
+          algorithms: [alg],
+          issuer: ISSUER,
+          audience: AUDIENCE,
+          clockTimestamp: nowSec,
+        });
+        expect(decoded).toMatchObject({ sub: 'user-1', sid, iat: nowSec, exp: nowSec + TTL, auth_time: nowSec - 5 });
+        expect(svc.verify(token)).toMatchObject({ sub: 'user-1', sid, authTime: nowSec - 5 });
+        // Same header and the same claim set (jti aside) as a token from issue().
+        const plain = svc.issue({ sub: 'user-1', sid, authTime: nowSec - 5 }).token;
+        const parts = (t: string) => t.split('.').slice(0, 2).map((s) => JSON.parse(Buffer.from(s, 'base64url').toString()));
+        const [h1, p1] = parts(token);
+        const [h2, p2] = parts(plain);
+        expect(h1).toEqual(h2);
+        expect({ ...p1, jti: undefined }).toEqual({ ...p2, jti: undefined });
+        expect(p1.jti).not.toBe(p2.jti);
+      } finally {
+        await svc.onModuleDestroy();
+        rmSync(d, { recursive: true, force: true });
+      }
+    });
+
+    it('a pending token that is discarded is never signed here; without the thread begin() signs on take()', async () => {
+      const threaded = new AccessTokenService(keys, options({ signingThread: true }), clock);
+      try {
+        threaded.begin({ sub: 'user-1', sid: newSessionId(clock.t), authTime: nowSec }).discard();
+        expect(threaded.signingCounts()).toEqual({ offloaded: 0, inline: 0 });
+      } finally {
+        await threaded.onModuleDestroy();
+      }
+      const plain = new AccessTokenService(keys, options({ signingThread: false }), clock);
+      expect(plain.signingCounts()).toBeNull();
+      const pending = plain.begin({ sub: 'user-2', sid: newSessionId(clock.t), authTime: nowSec });
+      expect(pending.ready()).toBe(false);
+      expect(plain.verify(pending.take().token).sub).toBe('user-2');
+      await plain.onModuleDestroy();
+    });
+  });
 });
