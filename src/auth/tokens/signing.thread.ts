@@ -40,7 +40,7 @@ const MAX_OUTPUT = 512;
 const SLEEPING = 1 + SLOTS * 3;
 const CONTROL_INTS = SLEEPING + 1;
 /** The thread's poll interval while busy, and how long it stays busy after its last job (ms). */
-const POLL_MS = 0.1;
+const POLL_MS = 0.5;
 const BUSY_MS = 50;
 const CONTROL_BYTES = CONTROL_INTS * 4;
 const SLOT_BYTES = MAX_SIGNING_INPUT + MAX_OUTPUT;
