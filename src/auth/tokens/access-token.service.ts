@@ -66,7 +66,7 @@ export class AccessTokenService implements OnModuleDestroy {
     this.cacheMax = options.verifiedTokenCacheSize;
     this.headerSegment = b64json({ alg: keys.signer.alg, typ: 'at+jwt', kid: keys.signer.kid });
     const { alg, privateKey } = keys.signer;
-    this.thread = options.signingThread ? SigningThread.start(privateKey, signOptions(alg), (input) => signRaw(alg, privateKey, input)) : null;
+    this.thread = options.signingThread ? startSigningThread(privateKey, alg) : null;
   }
 
   async onModuleDestroy(): Promise<void> {
@@ -171,6 +171,15 @@ export class AccessTokenService implements OnModuleDestroy {
 
 function b64json(value: object): string {
   return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+}
+
+/** The signing thread, or null (tokens are then signed on the event loop) where threads cannot start. */
+function startSigningThread(privateKey: KeyObject, alg: VerificationKey['alg']): SigningThread | null {
+  try {
+    return SigningThread.start(privateKey, signOptions(alg), (input) => signRaw(alg, privateKey, input));
+  } catch {
+    return null;
+  }
 }
 
 /** node:crypto sign options per JWS algorithm (ES256 as raw r||s, as JWS carries it). */
