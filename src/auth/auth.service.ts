@@ -150,31 +150,25 @@ export class AuthService {
 
   async refresh(refreshToken: string, client: ClientContext = {}): Promise<IssuedTokens> {
     const done = this.metrics.timer(this.metrics.refreshDuration);
+    let pending: PendingAccessToken | undefined;
     try {
-      const tokens = await this.refreshOnce(refreshToken, client);
+      const parsed = this.codec.parse(refreshToken);
+      if (!parsed) throw new AuthError('REFRESH_TOKEN_INVALID');
+      // Every claim of the new access token is known before the round trip (an API session's
+      // auth_time is its creation second, which its id carries; checked against the store's in
+      // tokensFor), so it is signed meanwhile off the event loop. Only for a token we issued: a
+      // forged one makes no work.
+      if (parsed.genuine) {
+        pending = this.accessTokens.begin({ sub: parsed.userId, sid: parsed.sid, authTime: Math.floor(sessionCreatedAt(parsed.sid) / 1000) });
+      }
+      const tokens = await this.rotateWith(parsed, this.codec.create(parsed.userId, parsed.sid), this.clock.now(), client, pending);
       done('success');
       return tokens;
     } catch (e) {
       done(e instanceof AuthError ? e.code.toLowerCase() : 'error');
       throw e;
-    }
-  }
-
-  private async refreshOnce(refreshToken: string, client: ClientContext): Promise<IssuedTokens> {
-    const parsed = this.codec.parse(refreshToken);
-    if (!parsed) throw new AuthError('REFRESH_TOKEN_INVALID');
-    const now = this.clock.now();
-    const next = this.codec.create(parsed.userId, parsed.sid);
-    // Every claim of the new access token is known before the round trip (an API session's
-    // auth_time is its creation second, which its id carries; checked against the store's below),
-    // so it is signed meanwhile off the event loop. Only for a token we issued: a forged one makes
-    // no work.
-    const pending = parsed.genuine
-      ? this.accessTokens.begin({ sub: parsed.userId, sid: parsed.sid, authTime: Math.floor(sessionCreatedAt(parsed.sid) / 1000) })
-      : undefined;
-    try {
-      return await this.rotateWith(parsed, next, now, client, pending);
     } finally {
+      // Unused (refused, or another auth_time): its slot goes back; a taken one is not affected.
       pending?.discard();
     }
   }
