@@ -128,13 +128,8 @@ describe('AuthService.login: one password verification on every path', () => {
 describe('AuthService.refresh: the access token signed during the round trip', () => {
   const seed = randomBytes(32);
   const dir = mkdtempSync(join(tmpdir(), 'auth-service-refresh-'));
-  const keys = loadSigningKeys({
-    privateKeyPath: join(dir, 'private.pem'),
-    publicKeyPath: join(dir, 'public.pem'),
-    previousPublicKeyPaths: [],
-    algorithm: 'ES256',
-    generateIfMissing: true,
-  }).keys;
+  const files = { privateKeyPath: join(dir, 'private.pem'), publicKeyPath: join(dir, 'public.pem') };
+  const keys = loadSigningKeys({ ...files, previousPublicKeyPaths: [], algorithm: 'ES256', generateIfMissing: true }).keys;
   const now = 1_780_000_000_000;
   const clock = { now: () => now };
   const options = {

@@ -22,6 +22,12 @@ function options(overrides: Partial<AuthModuleOptions> = {}): AuthModuleOptions 
   return { issuer: ISSUER, audience: AUDIENCE, accessTokenTtl: TTL, verifiedTokenCacheSize: 100, ...overrides } as AuthModuleOptions;
 }
 
+/** A key pair of `algorithm` generated into `dir` (private.pem, public.pem). */
+function generatedKeys(dir: string, algorithm: 'ES256' | 'RS256' | 'PS256' = 'ES256'): SigningKeySet {
+  const files = { privateKeyPath: join(dir, 'private.pem'), publicKeyPath: join(dir, 'public.pem') };
+  return loadSigningKeys({ ...files, previousPublicKeyPaths: [], algorithm, generateIfMissing: true }).keys;
+}
+
 /** The error code a call throws, or 'OK'. */
 function outcome(fn: () => unknown): AuthErrorCode | 'OK' {
   try {
@@ -44,13 +50,7 @@ describe('AccessTokenService', () => {
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'access-token-spec-'));
-    keys = loadSigningKeys({
-      privateKeyPath: join(dir, 'private.pem'),
-      publicKeyPath: join(dir, 'public.pem'),
-      previousPublicKeyPaths: [],
-      algorithm: 'ES256',
-      generateIfMissing: true,
-    }).keys;
+    keys = generatedKeys(dir);
   });
 
   afterAll(() => {
@@ -67,22 +67,10 @@ describe('AccessTokenService', () => {
     it.each(['ES256', 'RS256', 'PS256'] as const)('a %s token we issue verifies with a standard JOSE library (jsonwebtoken)', (alg) => {
       const d = mkdtempSync(join(tmpdir(), 'access-token-interop-'));
       try {
-        const k = loadSigningKeys({
-          privateKeyPath: join(d, 'private.pem'),
-          publicKeyPath: join(d, 'public.pem'),
-          previousPublicKeyPaths: [],
-          algorithm: alg,
-          generateIfMissing: true,
-        }).keys;
+        const k = generatedKeys(d, alg);
         const svc = new AccessTokenService(k, options(), clock);
         const { token } = svc.issue({ sub: 'user-1', sid: newSessionId(clock.t), authTime: nowSec });
-        const decoded = new JwtService().verify<Record<string, unknown>>(token, {
-          publicKey: readFileSync(join(d, 'public.pem'), 'utf8'),
-          algorithms: [alg],
-          issuer: ISSUER,
-          audience: AUDIENCE,
-          clockTimestamp: nowSec,
-        });
+        const decoded = verifiedByJsonwebtoken(token, d, alg);
         expect(decoded).toMatchObject({ sub: 'user-1', iss: ISSUER, aud: AUDIENCE, exp: nowSec + TTL });
         const hdr = JSON.parse(Buffer.from(token.split('.')[0], 'base64url').toString('utf8'));
         expect(hdr).toEqual({ alg, typ: 'at+jwt', kid: k.signer.kid });
@@ -92,6 +80,12 @@ describe('AccessTokenService', () => {
       }
     });
   });
+
+  /** The claims, as jsonwebtoken (@nestjs/jwt) verifies the token with the public key in `d`. */
+  function verifiedByJsonwebtoken(token: string, d: string, alg: 'ES256' | 'RS256' | 'PS256'): Record<string, unknown> {
+    const publicKey = readFileSync(join(d, 'public.pem'), 'utf8');
+    return new JwtService().verify<Record<string, unknown>>(token, { publicKey, algorithms: [alg], issuer: ISSUER, audience: AUDIENCE, clockTimestamp: nowSec });
+  }
 
   function header(overrides: Record<string, unknown> = {}): Record<string, unknown> {
     return { alg: 'ES256', typ: 'at+jwt', kid: keys.signer.kid, ...overrides };
@@ -397,13 +391,7 @@ describe('AccessTokenService', () => {
 
     it.each(['ES256', 'RS256', 'PS256'] as const)('%s: the same claims as issue(), verified by us and by a standard JOSE library', async (alg) => {
       const d = mkdtempSync(join(tmpdir(), 'access-token-thread-'));
-      const k = loadSigningKeys({
-        privateKeyPath: join(d, 'private.pem'),
-        publicKeyPath: join(d, 'public.pem'),
-        previousPublicKeyPaths: [],
-        algorithm: alg,
-        generateIfMissing: true,
-      }).keys;
+      const k = generatedKeys(d, alg);
       const svc = new AccessTokenService(k, options({ signingThread: true }), clock);
       try {
         const sid = newSessionId(clock.t);
@@ -414,13 +402,7 @@ describe('AccessTokenService', () => {
         const { token, expiresIn } = pending.take();
         expect(expiresIn).toBe(TTL);
         expect(svc.signingCounts()).toEqual({ offloaded: 1, inline: 0 });
-        const decoded = new JwtService().verify<Record<string, unknown>>(token, {
-          publicKey: readFileSync(join(d, 'public.pem'), 'utf8'),
-          algorithms: [alg],
-          issuer: ISSUER,
-          audience: AUDIENCE,
-          clockTimestamp: nowSec,
-        });
+        const decoded = verifiedByJsonwebtoken(token, d, alg);
         expect(decoded).toMatchObject({ sub: 'user-1', sid, iat: nowSec, exp: nowSec + TTL, auth_time: nowSec - 5 });
         expect(svc.verify(token)).toMatchObject({ sub: 'user-1', sid, authTime: nowSec - 5 });
         // Same header and the same claim set (jti aside) as a token from issue().
