@@ -7,7 +7,7 @@ import { SIGNING_KEYS } from './tokens.constants';
 import { ALLOWED_ALGORITHMS, SigningKeySet, VerificationKey } from './signing-keys.loader';
 import { isSessionId } from './session-id.codec';
 import { randomBytesPooled } from './random-bytes.pool';
-import { SigningThread, type PendingSignature } from './signing.thread';
+import { inlineSignature, SigningThread, type PendingSignature } from './signing.thread';
 
 /** What a verified access token says. Nothing personal: ids and times only. */
 export interface AccessClaims {
@@ -88,7 +88,7 @@ export class AccessTokenService implements OnModuleDestroy {
     const { data, expiresIn } = this.signingInput(input);
     const sig: PendingSignature = this.thread
       ? this.thread.begin(data)
-      : { ready: () => false, take: () => signRaw(this.keys.signer.alg, this.keys.signer.privateKey, Buffer.from(data, 'latin1')), discard: () => undefined };
+      : inlineSignature(() => signRaw(this.keys.signer.alg, this.keys.signer.privateKey, Buffer.from(data, 'latin1')));
     return {
       authTime: input.authTime,
       ready: () => sig.ready(),
@@ -176,26 +176,21 @@ function b64json(value: object): string {
 /** The signing thread, or null (tokens are then signed on the event loop) where threads cannot start. */
 function startSigningThread(privateKey: KeyObject, alg: VerificationKey['alg']): SigningThread | null {
   try {
-    return SigningThread.start(privateKey, signOptions(alg), (input) => signRaw(alg, privateKey, input));
+    return SigningThread.start(privateKey, SIGN_OPTIONS[alg], (input) => signRaw(alg, privateKey, input));
   } catch {
     return null;
   }
 }
 
 /** node:crypto sign options per JWS algorithm (ES256 as raw r||s, as JWS carries it). */
-function signOptions(alg: VerificationKey['alg']): Record<string, unknown> {
-  switch (alg) {
-    case 'ES256':
-      return { dsaEncoding: 'ieee-p1363' };
-    case 'RS256':
-      return { padding: cryptoConstants.RSA_PKCS1_PADDING };
-    case 'PS256':
-      return { padding: cryptoConstants.RSA_PKCS1_PSS_PADDING, saltLength: 32 };
-  }
-}
+const SIGN_OPTIONS: Readonly<Record<VerificationKey['alg'], Readonly<Record<string, unknown>>>> = {
+  ES256: { dsaEncoding: 'ieee-p1363' },
+  RS256: { padding: cryptoConstants.RSA_PKCS1_PADDING },
+  PS256: { padding: cryptoConstants.RSA_PKCS1_PSS_PADDING, saltLength: 32 },
+};
 
 function signRaw(alg: VerificationKey['alg'], key: KeyObject, input: Buffer): Buffer {
-  return cryptoSign('sha256', input, { key, ...signOptions(alg) } as Parameters<typeof cryptoSign>[2]);
+  return cryptoSign('sha256', input, { key, ...SIGN_OPTIONS[alg] } as Parameters<typeof cryptoSign>[2]);
 }
 
 function invalid(): AuthError {

@@ -55,6 +55,16 @@ export interface PendingSignature {
   discard(): void;
 }
 
+/** A signature made here, on the event loop, when first taken (and only once). */
+export function inlineSignature(sign: () => Buffer): PendingSignature {
+  let sig: Buffer | undefined;
+  return {
+    ready: () => sig !== undefined,
+    take: () => (sig ??= sign()),
+    discard: () => undefined,
+  };
+}
+
 // The thread's code, self-contained so that it runs the same from dist/ and under ts-jest.
 const THREAD_SOURCE = `
 const { workerData } = require('node:worker_threads');
@@ -112,7 +122,7 @@ export class SigningThread {
   private readonly bytes: Buffer;
   private cursor = 0;
   private alive = true;
-  private stats = { offloaded: 0, inline: 0 };
+  private readonly stats = { offloaded: 0, inline: 0 };
 
   private constructor(
     private readonly worker: Worker,
@@ -129,7 +139,7 @@ export class SigningThread {
     worker.on('exit', dead);
   }
 
-  static start(key: KeyObject, options: Record<string, unknown>, signInline: SignFn): SigningThread {
+  static start(key: KeyObject, options: Readonly<Record<string, unknown>>, signInline: SignFn): SigningThread {
     const sab = new SharedArrayBuffer(CONTROL_BYTES + SLOTS * SLOT_BYTES);
     const worker = new Worker(THREAD_SOURCE, {
       eval: true,
@@ -215,12 +225,7 @@ export class SigningThread {
   }
 
   private inline(input: string): PendingSignature {
-    let sig: Buffer | undefined;
-    return {
-      ready: () => sig !== undefined,
-      take: () => (sig ??= this.signHere(input)),
-      discard: () => undefined,
-    };
+    return inlineSignature(() => this.signHere(input));
   }
 }
 
