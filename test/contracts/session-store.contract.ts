@@ -158,6 +158,27 @@ export function sessionStoreContract(name: string, factory: () => Promise<Sessio
         expect(kindOf(await store().rotate(rotateCmd(s, cmd.nextHash, t0 + 6_000)))).toBe('rotated');
       });
 
+      it('compares hashes byte for byte, whatever the byte values (0x00, 0x7f, 0x80, 0xff…)', async () => {
+        const u = freshUser();
+        // Hashes covering every byte value, high bit set or not: each one, once stored as the
+        // successor, is the only current secret.
+        const hashes = Array.from({ length: 8 }, (_, k) => Buffer.from(Array.from({ length: 32 }, (_, i) => (k * 32 + i) & 0xff)));
+        const s = newSession(u, t0, { secretHash: Buffer.from(hashes[7]).reverse() });
+        await store().create(s);
+        let current = s.secretHash;
+        for (const [k, next] of hashes.entries()) {
+          const at = t0 + 1_000 * (k + 1);
+          // Off by one bit in the first or the sixteenth byte: not current, and (not genuine) changes nothing.
+          for (const i of [0, 15]) {
+            const near = Buffer.from(current);
+            near[i] ^= 0x01;
+            expect(kindOf(await store().rotate(rotateCmd(s, near, at, { genuine: false })))).toBe('invalid');
+          }
+          expect(kindOf(await store().rotate(rotateCmd(s, current, at, { nextHash: next, graceMs: 0 })))).toBe('rotated');
+          current = next;
+        }
+      });
+
       it('within the grace, the previous secret gets the exact sealed successor, and the session lives on', async () => {
         const u = freshUser();
         const s = newSession(u, t0);

@@ -82,13 +82,18 @@ local v = redis.call('HGET', KEYS[1], sid)
 if not v then return {'invalid'} end
 local s = dec(v)
 local nowS, idleS, graceS, flags = string.match(ARGV[3], '^(%d+):(%d+):(%d+):(%a[01][01][01][01])$')
-if not flags then return redis.error_reply('ERR rotate: bad arguments') end
+if not flags or #ARGV[2] ~= 64 or string.find(ARGV[2], '[^%x]') then return redis.error_reply('ERR rotate: bad arguments') end
 if s.k ~= string.sub(flags, 1, 1) then return {'invalid'} end
 local now, grace = tonumber(nowS), tonumber(graceS)
 local genuine, revokeAll = string.sub(flags, 2, 2) == '1', string.sub(flags, 3, 3) == '1'
 local checkBinding, revokeOnMismatch = string.sub(flags, 4, 4) == '1', string.sub(flags, 5, 5) == '1'
-local function unhex(h) return (string.gsub(h, '%x%x', function(c) return string.char(tonumber(c, 16)) end)) end
-local presented = unhex(string.sub(ARGV[2], 1, 32))
+-- 32 hex digits as 16 bytes: four 32-bit words through one struct.pack (a gsub with a Lua callback
+-- per byte cost ~11 µs of Redis CPU per rotate, a quarter of the script).
+local function unhex(h, i)
+  return struct.pack('>I4I4I4I4', tonumber(string.sub(h, i, i + 7), 16), tonumber(string.sub(h, i + 8, i + 15), 16),
+    tonumber(string.sub(h, i + 16, i + 23), 16), tonumber(string.sub(h, i + 24, i + 31), 16))
+end
+local presented = unhex(ARGV[2], 1)
 if created(sid) < cutOf(KEYS[1]) then
   redis.call('HDEL', KEYS[1], sid, sid .. ':m'); redis.call('DEL', KEYS[2]); return {'invalid'}
 end
@@ -114,7 +119,7 @@ if (current or sealed) and checkBinding then
   end
 end
 if current then
-  s.p = s.h; s.h = unhex(string.sub(ARGV[2], 33, 64)); s.r = now; s.l = now; s.i = tonumber(idleS)
+  s.p = s.h; s.h = unhex(ARGV[2], 33); s.r = now; s.l = now; s.i = tonumber(idleS)
   redis.call('HSET', KEYS[1], sid, enc(s))
   if grace > 0 then redis.call('SET', KEYS[2], ARGV[5], 'PX', graceS) else redis.call('DEL', KEYS[2]) end
   extend(KEYS[1], math.min(s.l + s.i, s.x), now)
