@@ -290,6 +290,9 @@ async function main() {
   const ours = await startProcess('ours', path.join(ROOT, 'dist/main.js'), appEnv, ['-r', probe, ...extraArgs]);
   const base = await startProcess('baseline', path.join(__dirname, 'baseline/baseline.main.ts'), appEnv, ['-r', 'ts-node/register/transpile-only']);
   log(`ours on :${ours.port}, baseline on :${base.port}, redis ${redis.url}`);
+  // Redis's own time per refresh (INFO commandstats): what a fleet of instances costs the one shared Redis.
+  const redisStats = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  cleanups.push(async () => redisStats.disconnect());
 
   const password = 'bench-password-Long-enough-1';
   const email = `bench-${randomUUID()}@example.com`;
@@ -362,12 +365,15 @@ async function main() {
     for (const [name, run] of Object.entries(scenarios)) {
       await prepare[name]?.();
       const cpu0 = name.startsWith('ours') ? await cpuRead(ours.proc) : 0;
+      const redis0 = name === 'ours refresh' ? await redisCommandUs(redisStats) : 0;
       const res = await run(DURATION);
       if (name.startsWith('ours')) res.cpuUsPerRequest = (await cpuRead(ours.proc) - cpu0) / res.requests;
+      if (name === 'ours refresh') res.redisUsPerRequest = ((await redisCommandUs(redisStats)) - redis0) / res.requests;
       if (res.non2xx > 0 || res.errors > 0) log(`WARNING ${name}: ${res.non2xx} non-2xx, ${res.errors} errors, statuses ${JSON.stringify(res.statusCodes)}`);
       runs[name].push(res);
       const cpu = res.cpuUsPerRequest === undefined ? '' : `  app CPU ${res.cpuUsPerRequest.toFixed(0)} µs/req`;
-      log(`repeat ${r + 1}/${REPEATS} ${name.padEnd(14)} ${res.rps.toFixed(0).padStart(6)} req/s  p50 ${res.p50} ms  p99 ${res.p99} ms${cpu}`);
+      const redisUs = res.redisUsPerRequest === undefined ? '' : `  Redis ${res.redisUsPerRequest.toFixed(1)} µs/req`;
+      log(`repeat ${r + 1}/${REPEATS} ${name.padEnd(14)} ${res.rps.toFixed(0).padStart(6)} req/s  p50 ${res.p50} ms  p99 ${res.p99} ms${cpu}${redisUs}`);
     }
   }
   // The reference of each repeat's ratios: the mean of the live runs that bracket it.
@@ -388,6 +394,7 @@ async function main() {
         p50: median(rs.map((x) => x.p50)),
         p99: median(rs.map((x) => x.p99)),
         ...(rs[0].cpuUsPerRequest === undefined ? {} : { appCpuUsPerRequest: Math.round(median(rs.map((x) => x.cpuUsPerRequest))) }),
+        ...(rs[0].redisUsPerRequest === undefined ? {} : { redisUsPerRequest: +median(rs.map((x) => x.redisUsPerRequest)).toFixed(1) }),
       },
     ]),
   );
@@ -397,7 +404,7 @@ async function main() {
   const signatures = await signingShare(ours.port);
   if (ONLY) {
     if (signatures) log(`refresh signatures: ${signatures.thread} on the signing thread, ${signatures.eventLoop} on the event loop (${signatures.threadShare} on the thread)`);
-    for (const [k, v] of Object.entries(summary)) log(`${k}: ${v.rps.toFixed(0)} req/s, p50 ${v.p50} ms, p99 ${v.p99} ms, app CPU ${v.appCpuUsPerRequest} µs/req`);
+    for (const [k, v] of Object.entries(summary)) log(`${k}: ${v.rps.toFixed(0)} req/s, p50 ${v.p50} ms, p99 ${v.p99} ms, app CPU ${v.appCpuUsPerRequest} µs/req${v.redisUsPerRequest === undefined ? '' : `, Redis ${v.redisUsPerRequest} µs/req`}`);
     const ref = runs['ours live reference'];
     if (ref && runs['ours refresh']) log(`refresh ÷ live ${roundRatio(runs['ours refresh'], ref).toFixed(3)} (median of per-repeat ratios; per repeat ${perRepeat(runs['ours refresh'], ref).join(' ')})`);
     if (ref && runs['ours me']) log(`me ÷ live ${roundRatio(runs['ours me'], ref).toFixed(3)} (median of per-repeat ratios; per repeat ${perRepeat(runs['ours me'], ref).join(' ')})`);
@@ -628,6 +635,14 @@ async function measureSessionMemory() {
   return { sessions: MEMORY_SESSIONS, keys, bytesPerSession: Math.round((after - before) / MEMORY_SESSIONS), note: 'one user per session: worst case, each session pays for its own index key' };
 }
 
+/** Total time Redis has spent executing commands so far (µs, INFO commandstats). */
+async function redisCommandUs(client) {
+  const info = await client.info('commandstats');
+  let us = 0;
+  for (const m of info.matchAll(/usec=(\d+)/g)) us += Number(m[1]);
+  return us;
+}
+
 /** a/b within each repeat, rounded. */
 function perRepeat(a, b) {
   return a.map((x, i) => +(x.rps / b[i].rps).toFixed(3));
@@ -651,6 +666,7 @@ ratio /auth/me ÷ /health/live (ours)      ${f(r.ratios.oursMeOverLive)}   goal 
 ratio /auth/me ÷ /health/live (baseline)  ${f(r.ratios.baselineMeOverLive)}
 ratio /auth/refresh ÷ /health/live (ours) ${f(r.ratios.oursRefreshOverLive)}   goal ≥ 0.50
   (ratios: median of per-repeat ratios; per repeat me ${r.ratiosPerRepeat.oursMeOverLive.join(' ')}, refresh ${r.ratiosPerRepeat.oursRefreshOverLive.join(' ')})
+Redis time per refresh: ${r.scenarios['ours refresh']?.redisUsPerRequest ?? '?'} µs (INFO commandstats, median of repeats)
 refresh signatures: ${r.refreshSignatures ? `${r.refreshSignatures.thread} on the signing thread, ${r.refreshSignatures.eventLoop} on the event loop` : 'no signing thread'}
 fine p99 latency: live ${f(r.fineLatencyMs.live.p99)} ms, me ${f(r.fineLatencyMs.me.p99)} ms, overhead ${f(r.fineLatencyMs.p99Overhead)} ms   goal ≤ 0.5
 propagation A→B: p50 ${f(r.propagationMs.p50)} ms, p99 ${f(r.propagationMs.p99)} ms, max ${f(r.propagationMs.max)} ms, not seen in 1 s: ${r.propagationMs.notSeenWithin1s}   goal p99 ≤ 50
