@@ -75,7 +75,7 @@ export class AccessTokenService implements OnModuleDestroy {
 
   issue(input: { sub: string; sid: string; authTime: number }): { token: string; expiresIn: number } {
     const { data, expiresIn } = this.signingInput(input);
-    return { token: `${data}.${signRaw(this.keys.signer.alg, this.keys.signer.privateKey, Buffer.from(data, 'latin1')).toString('base64url')}`, expiresIn };
+    return { token: `${data}.${this.signHere(data).toString('base64url')}`, expiresIn };
   }
 
   /**
@@ -86,9 +86,7 @@ export class AccessTokenService implements OnModuleDestroy {
    */
   begin(input: { sub: string; sid: string; authTime: number }): PendingAccessToken {
     const { data, expiresIn } = this.signingInput(input);
-    const sig: PendingSignature = this.thread
-      ? this.thread.begin(data)
-      : inlineSignature(() => signRaw(this.keys.signer.alg, this.keys.signer.privateKey, Buffer.from(data, 'latin1')));
+    const sig: PendingSignature = this.thread ? this.thread.begin(data) : inlineSignature(() => this.signHere(data));
     return {
       authTime: input.authTime,
       ready: () => sig.ready(),
@@ -100,6 +98,11 @@ export class AccessTokenService implements OnModuleDestroy {
   /** How many signatures the signing thread made and how many were made on the event loop (null: no thread). */
   signingCounts(): { readonly offloaded: number; readonly inline: number } | null {
     return this.thread?.counts() ?? null;
+  }
+
+  /** The signature of a JWS signing input (ASCII), made on the event loop. */
+  private signHere(data: string): Buffer {
+    return signRaw(this.keys.signer.alg, this.keys.signer.privateKey, Buffer.from(data, 'latin1'));
   }
 
   private signingInput(input: { sub: string; sid: string; authTime: number }): { data: string; expiresIn: number } {
