@@ -161,7 +161,7 @@ export class AuthService {
       if (parsed.genuine) {
         pending = this.accessTokens.begin({ sub: parsed.userId, sid: parsed.sid, authTime: Math.floor(sessionCreatedAt(parsed.sid) / 1000) });
       }
-      const tokens = await this.rotateWith(parsed, this.codec.create(parsed.userId, parsed.sid), this.clock.now(), client, pending);
+      const tokens = await this.rotateWith(parsed, client, pending);
       done('success');
       return tokens;
     } catch (e) {
@@ -173,13 +173,9 @@ export class AuthService {
     }
   }
 
-  private async rotateWith(
-    parsed: ParsedRefreshToken,
-    next: { token: string; secret: Buffer; secretHash: Buffer },
-    now: number,
-    client: ClientContext,
-    pending: PendingAccessToken | undefined,
-  ): Promise<IssuedTokens> {
+  private async rotateWith(parsed: ParsedRefreshToken, client: ClientContext, pending: PendingAccessToken | undefined): Promise<IssuedTokens> {
+    const now = this.clock.now();
+    const next = this.codec.create(parsed.userId, parsed.sid);
     const result = await this.sessions.rotate({
       userId: parsed.userId,
       sid: parsed.sid,
