@@ -3,7 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import cookieParser from 'cookie-parser';
 import helmet from 'helmet';
 import type { AppConfig } from './config';
-import { jsonBody } from './json-body.middleware';
+import { jsonBody } from './auth/http/json-body.middleware';
 
 /** Largest accepted request body. Auth payloads are tiny; anything bigger is refused with 413. */
 export const BODY_LIMIT_BYTES = 16 * 1024;

@@ -1,40 +1,40 @@
 import { DynamicModule, Inject, Logger, Module, OnApplicationShutdown, Optional, Provider } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import type Redis from 'ioredis';
-import { AUTH_ASYNC_OPTIONS_TYPE, AUTH_OPTIONS, AUTH_OPTIONS_TYPE, AuthModuleBase, AuthModuleOptions } from './auth.options';
-import { AuthAudit } from './auth-audit.service';
-import { AuthController } from './auth.controller';
-import { AuthReadiness } from './auth-readiness.service';
-import { ATTEMPT_KEYER, AuthService, DEVICE_BINDER, REFRESH_CODEC } from './auth.service';
+import { AUTH_ASYNC_OPTIONS_TYPE, AUTH_OPTIONS, AUTH_OPTIONS_TYPE, AuthModuleBase, AuthModuleOptions } from './auth.module-definition';
+import { AuthAudit } from './observability/auth-audit.service';
+import { AuthController } from './http/auth.controller';
+import { AuthReadiness } from './observability/auth-readiness.service';
+import { ATTEMPT_KEYER, SessionLifecycleService, DEVICE_BINDER, REFRESH_CODEC } from './sessions/session-lifecycle.service';
 import { AttemptKeyer } from './abuse/attempt-keys';
 import { AuthThrottlerGuard } from './abuse/auth-throttler.guard';
-import { MemoryLoginAttemptStore } from './abuse/login-attempt-store.memory';
-import { RedisLoginAttemptStore } from './abuse/login-attempt-store.redis';
-import { LOGIN_ATTEMPT_STORE } from './abuse/login-attempt.store';
-import { MemoryRateLimitStore } from './abuse/rate-limit-store.memory';
-import { RedisRateLimitStore } from './abuse/rate-limit-store.redis';
-import { RATE_LIMIT_STORE } from './abuse/rate-limit.store';
-import { AuthMetrics } from './auth-metrics.service';
-import { RecentAuthGuard } from './decorators/require-recent-auth.decorator';
-import { MetricsController } from './metrics.controller';
+import { MemoryLoginAttemptStore } from './abuse/login-attempt-store.memory-adapter';
+import { RedisLoginAttemptStore } from './abuse/login-attempt-store.redis-adapter';
+import { LOGIN_ATTEMPT_STORE } from './abuse/login-attempt-store.port';
+import { MemoryRateLimitStore } from './abuse/rate-limit-store.memory-adapter';
+import { RedisRateLimitStore } from './abuse/rate-limit-store.redis-adapter';
+import { RATE_LIMIT_STORE } from './abuse/rate-limit-store.port';
+import { AuthMetrics } from './observability/auth-metrics.service';
+import { RecentAuthGuard } from './access/require-recent-auth.decorator';
+import { MetricsController } from './observability/metrics.controller';
 import { DeviceBinder } from './sessions/device-binding';
-import { AuthenticationService } from './authentication.service';
+import { RequestAuthenticator } from './access/request-authenticator.service';
 import { BrowserController } from './browser/browser.controller';
 import { BROWSER_SESSION_CODEC, BROWSER_SESSION_TAG, BrowserSessionService } from './browser/browser-session.service';
 import { SignInPageController } from './browser/sign-in-page.controller';
-import { CLOCK, systemClock } from './clock.port';
-import { ProblemDetailsFilter } from './errors/problem-details.filter';
-import { AuthGuard } from './guards/auth.guard';
-import { JwksController } from './jwks.controller';
+import { CLOCK, systemClock } from './common/clock.port';
+import { ProblemDetailsFilter } from './http/problem-details.filter';
+import { AuthenticationGuard } from './access/authentication.guard';
+import { JwksController } from './http/jwks.controller';
 import { connectQuietly, createRedisConnection, REDIS_CONNECTION } from './redis/redis-connection.factory';
-import { MemoryRevocationStore } from './revocation/revocation-store.memory';
-import { RedisRevocationStore } from './revocation/revocation-store.redis';
+import { MemoryRevocationStore } from './revocation/revocation-store.memory-adapter';
+import { RedisRevocationStore } from './revocation/revocation-store.redis-adapter';
 import { RevocationView } from './revocation/revocation-view.service';
-import { REVOCATION_STORE } from './revocation/revocation.store';
-import { MemorySessionStore } from './sessions/session-store.memory';
-import { RedisSessionStore } from './sessions/session-store.redis';
-import { SESSION_STORE } from './sessions/session.store';
-import { SessionsController } from './sessions.controller';
+import { REVOCATION_STORE } from './revocation/revocation-store.port';
+import { MemorySessionStore } from './sessions/session-store.memory-adapter';
+import { RedisSessionStore } from './sessions/session-store.redis-adapter';
+import { SESSION_STORE } from './sessions/session-store.port';
+import { SessionsController } from './http/sessions.controller';
 import { AccessTokenService } from './tokens/access-token.service';
 import { RefreshTokenCodec } from './tokens/refresh-token.codec';
 import { loadSigningKeys, SigningKeySet } from './tokens/signing-keys.loader';
@@ -117,11 +117,11 @@ const providers: Provider[] = [
   RecentAuthGuard,
   AccessTokenService,
   RevocationView,
-  AuthenticationService,
-  AuthService,
+  RequestAuthenticator,
+  SessionLifecycleService,
   BrowserSessionService,
   AuthReadiness,
-  { provide: APP_GUARD, useClass: AuthGuard },
+  { provide: APP_GUARD, useClass: AuthenticationGuard },
   { provide: APP_FILTER, useClass: ProblemDetailsFilter },
 ];
 
@@ -149,7 +149,7 @@ export class AuthModule extends AuthModuleBase {
       controllers: [AuthController, SessionsController, JwksController, BrowserController, SignInPageController, MetricsController],
       providers: [...(base.providers ?? []), ...providers],
       // RecentAuthGuard (and what it needs) so a feature module's @RequireRecentAuth() resolves.
-      exports: [AuthReadiness, AuthenticationService, AUTH_OPTIONS, RecentAuthGuard, AuthAudit, AuthMetrics, CLOCK],
+      exports: [AuthReadiness, RequestAuthenticator, AUTH_OPTIONS, RecentAuthGuard, AuthAudit, AuthMetrics, CLOCK],
     };
   }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AttemptKeys, LockoutPolicy, LoginAttemptStore } from '../../src/auth/abuse/login-attempt.store';
+import type { AttemptKeys, LockoutPolicy, LoginAttemptStore } from '../../src/auth/abuse/login-attempt-store.port';
 import { useFixture } from './contract-fixture';
 
 export interface LoginAttemptStoreFixture {

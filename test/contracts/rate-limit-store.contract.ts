@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RateLimitStore } from '../../src/auth/abuse/rate-limit.store';
+import type { RateLimitStore } from '../../src/auth/abuse/rate-limit-store.port';
 import { useFixture } from './contract-fixture';
 
 export interface RateLimitStoreFixture {

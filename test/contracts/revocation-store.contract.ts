@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RevocationEntry, RevocationListener, RevocationStore } from '../../src/auth/revocation/revocation.store';
+import type { RevocationEntry, RevocationListener, RevocationStore } from '../../src/auth/revocation/revocation-store.port';
 import { newSessionId } from '../../src/auth/tokens/session-id.codec';
 
 /**

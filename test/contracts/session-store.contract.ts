@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { MAX_SESSIONS_PER_USER } from '../../src/auth/sessions/session.store';
-import type { NewSession, RotateCommand, RotateResult, SessionKind, SessionStore, SessionView } from '../../src/auth/sessions/session.store';
+import { MAX_SESSIONS_PER_USER } from '../../src/auth/sessions/session-store.port';
+import type { NewSession, RotateCommand, RotateResult, SessionKind, SessionStore, SessionView } from '../../src/auth/sessions/session-store.port';
 import { newSessionId } from '../../src/auth/tokens/session-id.codec';
 import { useFixture } from './contract-fixture';
 

@@ -1,6 +1,6 @@
 import { createRedisConnection } from '../../src/auth/redis/redis-connection.factory';
-import { MemoryLoginAttemptStore } from '../../src/auth/abuse/login-attempt-store.memory';
-import { RedisLoginAttemptStore } from '../../src/auth/abuse/login-attempt-store.redis';
+import { MemoryLoginAttemptStore } from '../../src/auth/abuse/login-attempt-store.memory-adapter';
+import { RedisLoginAttemptStore } from '../../src/auth/abuse/login-attempt-store.redis-adapter';
 import { loginAttemptStoreContract, POLICY } from '../contracts/login-attempt-store.contract';
 import { startRedis } from '../support/redis-server';
 import { privateRedisConnection } from '../support/redis-connection.fixture';

@@ -1,6 +1,6 @@
 import { createRedisConnection } from '../../src/auth/redis/redis-connection.factory';
-import { MemoryRateLimitStore } from '../../src/auth/abuse/rate-limit-store.memory';
-import { RedisRateLimitStore } from '../../src/auth/abuse/rate-limit-store.redis';
+import { MemoryRateLimitStore } from '../../src/auth/abuse/rate-limit-store.memory-adapter';
+import { RedisRateLimitStore } from '../../src/auth/abuse/rate-limit-store.redis-adapter';
 import { rateLimitStoreContract } from '../contracts/rate-limit-store.contract';
 import { startRedis } from '../support/redis-server';
 import { privateRedisConnection } from '../support/redis-connection.fixture';

@@ -1,7 +1,7 @@
 import type Redis from 'ioredis';
 import { createRedisConnection } from '../../src/auth/redis/redis-connection.factory';
-import { MemoryRevocationStore } from '../../src/auth/revocation/revocation-store.memory';
-import { RedisRevocationStore } from '../../src/auth/revocation/revocation-store.redis';
+import { MemoryRevocationStore } from '../../src/auth/revocation/revocation-store.memory-adapter';
+import { RedisRevocationStore } from '../../src/auth/revocation/revocation-store.redis-adapter';
 import { newSessionId } from '../../src/auth/tokens/session-id.codec';
 import { eventually, RecordingListener, revocationStoreContract } from '../contracts/revocation-store.contract';
 import { startRedis, type RedisHarness } from '../support/redis-server';

@@ -1,9 +1,9 @@
 import type Redis from 'ioredis';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import type { AuthModuleOptions } from '../../src/auth/auth.options';
+import type { AuthModuleOptions } from '../../src/auth/auth.module-definition';
 import { AuthError } from '../../src/auth/errors/auth-error.model';
 import { createRedisConnection } from '../../src/auth/redis/redis-connection.factory';
-import { RedisRevocationStore } from '../../src/auth/revocation/revocation-store.redis';
+import { RedisRevocationStore } from '../../src/auth/revocation/revocation-store.redis-adapter';
 import { RevocationView } from '../../src/auth/revocation/revocation-view.service';
 import { newSessionId } from '../../src/auth/tokens/session-id.codec';
 import { eventually } from '../contracts/revocation-store.contract';

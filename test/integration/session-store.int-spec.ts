@@ -1,7 +1,7 @@
 import { createRedisConnection } from '../../src/auth/redis/redis-connection.factory';
-import { MemorySessionStore } from '../../src/auth/sessions/session-store.memory';
-import { RedisSessionStore } from '../../src/auth/sessions/session-store.redis';
-import type { SessionStore } from '../../src/auth/sessions/session.store';
+import { MemorySessionStore } from '../../src/auth/sessions/session-store.memory-adapter';
+import { RedisSessionStore } from '../../src/auth/sessions/session-store.redis-adapter';
+import type { SessionStore } from '../../src/auth/sessions/session-store.port';
 import { ABSOLUTE_MS, GRACE_MS, freshUser, newSession, rotateCmd, sessionStoreContract } from '../contracts/session-store.contract';
 import { startRedis } from '../support/redis-server';
 import { privateRedisConnection } from '../support/redis-connection.fixture';

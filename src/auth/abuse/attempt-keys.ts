@@ -1,6 +1,6 @@
 import { createHmac, hkdfSync } from 'node:crypto';
 import { subnetOf } from '../sessions/device-binding';
-import type { AttemptKeys } from './login-attempt.store';
+import type { AttemptKeys } from './login-attempt-store.port';
 
 /**
  * Opaque counter keys for the lockout store: HMACs (key derived from the server MAC seed, own HKDF

@@ -1,11 +1,11 @@
 import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { SkipThrottle, Throttle } from '@nestjs/throttler';
-import type { AuthAudit } from '../auth-audit.service';
-import type { AuthModuleOptions } from '../auth.options';
+import type { AuthAudit } from '../observability/auth-audit.service';
+import type { AuthModuleOptions } from '../auth.module-definition';
 import { AuthError } from '../errors/auth-error.model';
 import { AuthThrottlerGuard } from './auth-throttler.guard';
-import { MemoryRateLimitStore } from './rate-limit-store.memory';
+import { MemoryRateLimitStore } from './rate-limit-store.memory-adapter';
 
 class Routes {
   plain(): void {}

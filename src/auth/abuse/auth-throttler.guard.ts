@@ -1,13 +1,13 @@
 import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ThrottlerGuard, type ThrottlerLimitDetail, type ThrottlerRequest } from '@nestjs/throttler';
-import { AUTH_OPTIONS, type AuthModuleOptions } from '../auth.options';
-import { AuthAudit } from '../auth-audit.service';
+import { AUTH_OPTIONS, type AuthModuleOptions } from '../auth.module-definition';
+import { AuthAudit } from '../observability/auth-audit.service';
 import type { Request } from 'express';
-import { clientAddressOf, clientOf } from '../client-context';
+import { clientAddressOf, clientOf } from '../http/client-context';
 import { AuthError } from '../errors/auth-error.model';
 import { subnetOf } from '../sessions/device-binding';
-import { RATE_LIMIT_STORE, type RateLimitStore } from './rate-limit.store';
+import { RATE_LIMIT_STORE, type RateLimitStore } from './rate-limit-store.port';
 
 /**
  * @nestjs/throttler on the unauthenticated and credential endpoints only (applied per route with

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { AuthModuleOptions } from '../auth.options';
-import type { AuthAudit } from '../auth-audit.service';
-import type { AuthService } from '../auth.service';
-import type { NewSession } from '../sessions/session.store';
+import type { AuthModuleOptions } from '../auth.module-definition';
+import type { AuthAudit } from '../observability/auth-audit.service';
+import type { SessionLifecycleService } from '../sessions/session-lifecycle.service';
+import type { NewSession } from '../sessions/session-store.port';
 import type { RevocationView } from '../revocation/revocation-view.service';
-import { MemorySessionStore } from '../sessions/session-store.memory';
+import { MemorySessionStore } from '../sessions/session-store.memory-adapter';
 import { RefreshTokenCodec } from '../tokens/refresh-token.codec';
 import type { SigningKeySet } from '../tokens/signing-keys.loader';
 import { BROWSER_SESSION_TAG, BrowserSessionService } from './browser-session.service';
@@ -35,7 +35,7 @@ function setup(publicOrigins: string[] = []) {
     { macSeed } as SigningKeySet,
     options,
     { now: () => now },
-    auth as unknown as AuthService,
+    auth as unknown as SessionLifecycleService,
     { check: () => 'ok' } as unknown as RevocationView,
     audit as unknown as AuthAudit,
   );

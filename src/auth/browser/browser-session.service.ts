@@ -1,14 +1,14 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { AUTH_OPTIONS, AuthModuleOptions } from '../auth.options';
-import { AuthAudit } from '../auth-audit.service';
-import type { AuthPrincipal } from '../auth-principal.model';
-import { AuthService, ClientContext } from '../auth.service';
-import { Clock, CLOCK } from '../clock.port';
+import { AUTH_OPTIONS, AuthModuleOptions } from '../auth.module-definition';
+import { AuthAudit } from '../observability/auth-audit.service';
+import type { AuthPrincipal } from '../access/auth-principal.model';
+import { SessionLifecycleService, ClientContext } from '../sessions/session-lifecycle.service';
+import { Clock, CLOCK } from '../common/clock.port';
 import { AuthError } from '../errors/auth-error.model';
 import { RevocationView } from '../revocation/revocation-view.service';
 import { deviceLabel } from '../sessions/device-label.parser';
-import { sameSecretHash, SESSION_STORE, SessionStore } from '../sessions/session.store';
+import { sameSecretHash, SESSION_STORE, SessionStore } from '../sessions/session-store.port';
 import { hashSecret, ParsedRefreshToken, RefreshTokenCodec } from '../tokens/refresh-token.codec';
 import type { SigningKeySet } from '../tokens/signing-keys.loader';
 import { newSessionId } from '../tokens/session-id.codec';
@@ -63,7 +63,7 @@ export class BrowserSessionService {
     @Inject(SIGNING_KEYS) keys: SigningKeySet,
     @Inject(AUTH_OPTIONS) private readonly options: AuthModuleOptions,
     @Inject(CLOCK) private readonly clock: Clock,
-    private readonly auth: AuthService,
+    private readonly auth: SessionLifecycleService,
     private readonly revocations: RevocationView,
     private readonly audit: AuthAudit,
   ) {

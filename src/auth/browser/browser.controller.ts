@@ -1,18 +1,18 @@
 import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res, UseGuards, UsePipes } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AUTH_OPTIONS, AuthModuleOptions } from '../auth.options';
-import type { AuthPrincipal } from '../auth-principal.model';
-import { authValidationPipe } from '../auth-validation.pipe';
-import { CurrentUser } from '../decorators/current-user.decorator';
-import { Public } from '../decorators/public.decorator';
-import { BrowserLoginDto } from '../dto/auth.dto';
+import { AUTH_OPTIONS, AuthModuleOptions } from '../auth.module-definition';
+import type { AuthPrincipal } from '../access/auth-principal.model';
+import { authValidationPipe } from '../http/auth-validation.pipe';
+import { CurrentUser } from '../access/current-user.decorator';
+import { Public } from '../access/public.decorator';
+import { BrowserLoginDto } from '../http/auth.dto';
 import { AuthThrottlerGuard } from '../abuse/auth-throttler.guard';
 import { AuthError } from '../errors/auth-error.model';
 import { BrowserSessionService, BrowserSessionState } from './browser-session.service';
-import { clientOf } from '../client-context';
+import { clientOf } from '../http/client-context';
 import { requestOriginOf } from './request-origin';
 import { sessionCookieName, sessionCookieOptions } from './session-cookie.options';
-import { NoStore } from '../decorators/no-store.decorator';
+import { NoStore } from '../http/no-store.decorator';
 
 /**
  * The browser profile over HTTP. Signing out is the shared POST /auth/logout (with the cookie and

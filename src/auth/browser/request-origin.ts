@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import type { RequestOrigin } from './request-origin.model';
 import { CSRF_HEADER } from './session-cookie.options';
-import { requestIdOf } from '../request-id.helper';
+import { requestIdOf } from '../http/request-id.helper';
 
 function header(req: Request, name: string): string | undefined {
   const v = req.headers[name];

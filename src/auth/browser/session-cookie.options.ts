@@ -1,5 +1,5 @@
 import type { CookieOptions } from 'express';
-import type { AuthModuleOptions } from '../auth.options';
+import type { AuthModuleOptions } from '../auth.module-definition';
 
 /**
  * The browser-session cookie: `__Host-session` — HttpOnly, Secure, SameSite=Lax (Strict when

@@ -1,7 +1,7 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { Public } from '../decorators/public.decorator';
+import { Public } from '../access/public.decorator';
 import { SIGN_IN_CSS, SIGN_IN_HTML, SIGN_IN_JS } from './sign-in-page.assets';
-import { NoStore } from '../decorators/no-store.decorator';
+import { NoStore } from '../http/no-store.decorator';
 
 /** GET /signin: the minimal page of the browser profile (static; all state comes from same-origin fetches). */
 @NoStore()

@@ -1,10 +1,10 @@
 import { Logger } from '@nestjs/common';
-import type { AuthModuleOptions } from '../auth.options';
+import type { AuthModuleOptions } from '../auth.module-definition';
 import { AuthError } from '../errors/auth-error.model';
 import { newSessionId } from '../tokens/session-id.codec';
-import { MemoryRevocationStore } from './revocation-store.memory';
+import { MemoryRevocationStore } from './revocation-store.memory-adapter';
 import { RevocationView } from './revocation-view.service';
-import type { RevocationEntry, RevocationListener } from './revocation.store';
+import type { RevocationEntry, RevocationListener } from './revocation-store.port';
 
 const MAX_STALENESS = 5_000;
 

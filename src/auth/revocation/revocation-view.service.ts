@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { AuthError, storeUnavailable } from '../errors/auth-error.model';
-import { Clock, CLOCK } from '../clock.port';
-import { AUTH_OPTIONS, AuthModuleOptions } from '../auth.options';
+import { Clock, CLOCK } from '../common/clock.port';
+import { AUTH_OPTIONS, AuthModuleOptions } from '../auth.module-definition';
 import { sessionCreatedAt } from '../tokens/session-id.codec';
-import { REVOCATION_STORE, RevocationEntry, RevocationStore } from './revocation.store';
+import { REVOCATION_STORE, RevocationEntry, RevocationStore } from './revocation-store.port';
 
 export type RevocationCheck = 'ok' | 'revoked' | 'stale';
 

@@ -1,6 +1,6 @@
 import { createHmac, hkdfSync } from 'node:crypto';
 import { isIP } from 'node:net';
-import { boundedMemo } from '../bounded-memo';
+import { boundedMemo } from '../common/bounded-memo';
 
 export type DeviceBindingMode = 'off' | 'ua' | 'ua+subnet';
 

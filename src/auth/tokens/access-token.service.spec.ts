@@ -3,7 +3,7 @@ import { createHmac, generateKeyPairSync, KeyObject, randomBytes, sign as crypto
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AuthModuleOptions } from '../auth.options';
+import type { AuthModuleOptions } from '../auth.module-definition';
 import { AuthError, AuthErrorCode } from '../errors/auth-error.model';
 import { AccessTokenService, CLOCK_TOLERANCE_SECONDS } from './access-token.service';
 import { newSessionId } from './session-id.codec';

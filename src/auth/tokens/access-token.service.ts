@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { constants as cryptoConstants, KeyObject, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 import { AuthError } from '../errors/auth-error.model';
-import { Clock, CLOCK } from '../clock.port';
-import { AUTH_OPTIONS, AuthModuleOptions } from '../auth.options';
+import { Clock, CLOCK } from '../common/clock.port';
+import { AUTH_OPTIONS, AuthModuleOptions } from '../auth.module-definition';
 import { SIGNING_KEYS } from './tokens.constants';
 import { ALLOWED_ALGORITHMS, SigningKeySet, VerificationKey } from './signing-keys.loader';
 import { isSessionId } from './session-id.codec';

@@ -1,0 +1,48 @@
+import { applyDecorators, CanActivate, ExecutionContext, Inject, Injectable, SetMetadata, UseGuards } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { AUTH_OPTIONS, type AuthModuleOptions } from '../auth.module-definition';
+import { AuthAudit } from '../observability/auth-audit.service';
+import { CLOCK, type Clock } from '../common/clock.port';
+import type { Request } from 'express';
+import { clientOf } from '../http/client-context';
+import { AuthError } from '../errors/auth-error.model';
+import { principalOf } from './current-user.decorator';
+
+const RECENT_AUTH_MAX_AGE = Symbol('RECENT_AUTH_MAX_AGE');
+
+/**
+ * Runs after the global guard, only on routes marked @RequireRecentAuth(): the principal's
+ * auth_time (the login, kept across refreshes) must be at most max-age seconds old, else
+ * 401 REAUTHENTICATION_REQUIRED with `WWW-Authenticate: Bearer
+ * error="insufficient_user_authentication", max_age=N` (RFC 9470). Signing in again gives a
+ * fresh auth_time.
+ */
+@Injectable()
+export class RecentAuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(AUTH_OPTIONS) private readonly options: AuthModuleOptions,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly audit: AuthAudit,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const req = context.switchToHttp().getRequest<Request>();
+    const principal = principalOf(req);
+    if (!principal) throw new AuthError('ACCESS_TOKEN_MISSING');
+    const custom = this.reflector.getAllAndOverride<number | undefined>(RECENT_AUTH_MAX_AGE, [context.getHandler(), context.getClass()]);
+    const maxAge = custom ?? this.options.reauthMaxAge;
+    const age = Math.floor(this.clock.now() / 1000) - principal.authTime;
+    if (age <= maxAge) return true;
+    this.audit.record('reauth.required', { userId: principal.sub, sid: principal.sid }, clientOf(req));
+    throw new AuthError('REAUTHENTICATION_REQUIRED', { maxAge });
+  }
+}
+
+/**
+ * Marks a sensitive operation: the caller must have signed in within `maxAgeSeconds` (default
+ * AUTH_REAUTH_MAX_AGE). For any feature module: `@RequireRecentAuth() @Post('transfer') ...`.
+ */
+export function RequireRecentAuth(maxAgeSeconds?: number): MethodDecorator & ClassDecorator {
+  return applyDecorators(SetMetadata(RECENT_AUTH_MAX_AGE, maxAgeSeconds), UseGuards(RecentAuthGuard));
+}

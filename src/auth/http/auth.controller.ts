@@ -1,0 +1,156 @@
+import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res, UseGuards, UsePipes } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { AUTH_OPTIONS, AuthModuleOptions } from '../auth.module-definition';
+import type { AuthPrincipal } from '../access/auth-principal.model';
+import { SessionLifecycleService, IssuedTokens } from '../sessions/session-lifecycle.service';
+import { refreshCookieName, refreshCookieOptions } from './refresh-cookie.options';
+import { sessionCookieName, sessionCookieOptions } from '../browser/session-cookie.options';
+import { authValidationPipe } from './auth-validation.pipe';
+import { authFailureOf, CurrentUser } from '../access/current-user.decorator';
+import { OptionalAuth, Public } from '../access/public.decorator';
+import { ChangePasswordDto, LoginDto, RefreshDto, RegisterDto } from './auth.dto';
+import { AuthThrottlerGuard } from '../abuse/auth-throttler.guard';
+import { RequireRecentAuth } from '../access/require-recent-auth.decorator';
+import { clientOf } from './client-context';
+import { AuthError } from '../errors/auth-error.model';
+import { NoStore } from './no-store.decorator';
+
+interface TokenResponse {
+  accessToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+  refreshToken?: string;
+  refreshExpiresIn?: number;
+}
+
+/** Validation only where there is a body: pipes cost a promise hop on every request. */
+const validated = UsePipes(authValidationPipe());
+/** Rate limited per client address and route (AUTH_RATE_LIMIT_*); never on the guarded hot path. */
+const throttled = UseGuards(AuthThrottlerGuard);
+
+/** Thin HTTP adapter: parses transport (cookie or body), calls SessionLifecycleService, shapes the reply. */
+@NoStore()
+@Controller('auth')
+export class AuthController {
+  constructor(
+    private readonly auth: SessionLifecycleService,
+    @Inject(AUTH_OPTIONS) private readonly options: AuthModuleOptions,
+  ) {}
+
+  @Public()
+  @Post('register')
+  @throttled
+  @validated
+  @HttpCode(201)
+  register(@Body() body: RegisterDto, @Req() req: Request): Promise<{ id: string; email: string }> {
+    return this.auth.register(body.email, body.password, clientOf(req));
+  }
+
+  @Public()
+  @Post('login')
+  @throttled
+  @validated
+  @HttpCode(200)
+  async login(@Body() body: LoginDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<TokenResponse> {
+    const tokens = await this.auth.login(body.email, body.password, clientOf(req));
+    return this.deliver(tokens, body.refreshTokenDelivery ?? 'cookie', res);
+  }
+
+  @Public()
+  @Post('refresh')
+  @throttled
+  @validated
+  @HttpCode(200)
+  async refresh(@Body() body: RefreshDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<TokenResponse> {
+    const fromBody = body.refreshToken;
+    const token = fromBody ?? this.cookieToken(req);
+    if (token === undefined) throw new AuthError('REFRESH_TOKEN_MISSING');
+    try {
+      return this.deliver(await this.auth.refresh(token, clientOf(req)), fromBody !== undefined ? 'body' : 'cookie', res);
+    } catch (e) {
+      // A dead cookie is useless to the browser: drop it so the client stops presenting it.
+      if (fromBody === undefined && e instanceof AuthError && e.status === 401) this.clearCookie(res);
+      throw e;
+    }
+  }
+
+  @OptionalAuth()
+  @Post('logout')
+  @validated
+  @HttpCode(204)
+  async logout(
+    @Body() body: RefreshDto,
+    @Req() req: Request,
+    @CurrentUser() principal: AuthPrincipal | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<void> {
+    const refreshToken = body.refreshToken ?? this.cookieToken(req);
+    const failure = authFailureOf(req) as AuthError | undefined;
+    if (!principal && refreshToken === undefined) {
+      // The bearer (or session cookie) named a session that is already over: logging out again is a success.
+      if (failure?.code === 'SESSION_REVOKED') return this.clearSessionCookie(req, res);
+      // A dead or unknown browser-session cookie: nothing to end server-side, drop the cookie.
+      if ((failure?.code === 'SESSION_EXPIRED' || failure?.code === 'SESSION_COOKIE_INVALID') && this.hasSessionCookie(req)) {
+        return this.clearSessionCookie(req, res);
+      }
+      throw failure ?? new AuthError('ACCESS_TOKEN_MISSING');
+    }
+    await this.auth.logout({ principal, refreshToken }, clientOf(req));
+    // Only once the session is really ended: after a 503 the client must be able to retry.
+    this.clearCookie(res);
+    if (principal?.via === 'session') this.clearSessionCookie(req, res);
+  }
+
+  @Post('logout-all')
+  @RequireRecentAuth()
+  @HttpCode(204)
+  async logoutAll(@CurrentUser() principal: AuthPrincipal, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
+    await this.auth.logoutAll(principal, clientOf(req));
+    this.clearCookie(res);
+    this.clearSessionCookie(req, res);
+  }
+
+  /** Needs the current password and a recent sign-in; ends every other session, keeps this one. */
+  @Post('password')
+  @RequireRecentAuth()
+  @throttled
+  @validated
+  @HttpCode(204)
+  changePassword(@Body() body: ChangePasswordDto, @CurrentUser() principal: AuthPrincipal, @Req() req: Request): Promise<void> {
+    return this.auth.changePassword(principal, body.currentPassword, body.newPassword, clientOf(req));
+  }
+
+  @Get('me')
+  me(@CurrentUser() principal: AuthPrincipal): { sub: string; sid: string } {
+    return { sub: principal.sub, sid: principal.sid };
+  }
+
+  private cookieToken(req: Request): string | undefined {
+    const v = (req.cookies as Record<string, unknown> | undefined)?.[refreshCookieName(this.options)];
+    return typeof v === 'string' && v.length > 0 ? v : undefined;
+  }
+
+  private deliver(tokens: IssuedTokens, via: 'cookie' | 'body', res: Response): TokenResponse {
+    const out: TokenResponse = { accessToken: tokens.accessToken, tokenType: 'Bearer', expiresIn: tokens.expiresIn };
+    if (via === 'body') {
+      out.refreshToken = tokens.refreshToken;
+      out.refreshExpiresIn = tokens.refreshExpiresIn;
+    } else {
+      res.cookie(refreshCookieName(this.options), tokens.refreshToken, refreshCookieOptions(this.options, tokens.refreshExpiresIn));
+    }
+    return out;
+  }
+
+  private clearCookie(res: Response): void {
+    res.clearCookie(refreshCookieName(this.options), refreshCookieOptions(this.options));
+  }
+
+  private hasSessionCookie(req: Request): boolean {
+    return typeof (req.cookies as Record<string, unknown> | undefined)?.[sessionCookieName(this.options)] === 'string';
+  }
+
+  /** The browser-session cookie, when the request carried one. */
+  private clearSessionCookie(req: Request, res: Response): void {
+    if (this.hasSessionCookie(req)) res.clearCookie(sessionCookieName(this.options), sessionCookieOptions(this.options));
+  }
+}

@@ -1,0 +1,20 @@
+import { Controller, Get, Header, Inject } from '@nestjs/common';
+import { Public } from '../access/public.decorator';
+import { jwks, SigningKeySet } from '../tokens/signing-keys.loader';
+import { SIGNING_KEYS } from '../tokens/tokens.constants';
+
+@Controller('.well-known')
+export class JwksController {
+  private readonly body: ReturnType<typeof jwks>;
+
+  constructor(@Inject(SIGNING_KEYS) keys: SigningKeySet) {
+    this.body = jwks(keys);
+  }
+
+  @Public()
+  @Get('jwks.json')
+  @Header('Cache-Control', 'public, max-age=300')
+  keys(): ReturnType<typeof jwks> {
+    return this.body;
+  }
+}

@@ -1,0 +1,24 @@
+import { Controller, Delete, Get, HttpCode, Param, Req } from '@nestjs/common';
+import type { Request } from 'express';
+import type { AuthPrincipal } from '../access/auth-principal.model';
+import { SessionLifecycleService, SessionSummary } from '../sessions/session-lifecycle.service';
+import { clientOf } from './client-context';
+import { CurrentUser } from '../access/current-user.decorator';
+import { NoStore } from './no-store.decorator';
+
+@NoStore()
+@Controller('auth/sessions')
+export class SessionsController {
+  constructor(private readonly auth: SessionLifecycleService) {}
+
+  @Get()
+  async list(@CurrentUser() principal: AuthPrincipal): Promise<{ sessions: SessionSummary[] }> {
+    return { sessions: await this.auth.listSessions(principal) };
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  revoke(@CurrentUser() principal: AuthPrincipal, @Param('id') id: string, @Req() req: Request): Promise<void> {
+    return this.auth.revokeSession(principal, id, clientOf(req));
+  }
+}

@@ -1,0 +1,232 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AttemptKeyer } from '../abuse/attempt-keys';
+import { MemoryLoginAttemptStore } from '../abuse/login-attempt-store.memory-adapter';
+import { DEFAULT_LOCKOUT_POLICY, type AuthModuleOptions } from '../auth.module-definition';
+import type { AuthAudit } from '../observability/auth-audit.service';
+import type { AuthMetrics } from '../observability/auth-metrics.service';
+import { SessionLifecycleService } from './session-lifecycle.service';
+import type { CredentialsPort, VerifiedUser } from '../credentials/credentials.port';
+import { AuthError } from '../errors/auth-error.model';
+import type { RevocationStore } from '../revocation/revocation-store.port';
+import type { RevocationView } from '../revocation/revocation-view.service';
+import { DeviceBinder } from './device-binding';
+import { MemorySessionStore } from './session-store.memory-adapter';
+import { AccessTokenService } from '../tokens/access-token.service';
+import { RefreshTokenCodec } from '../tokens/refresh-token.codec';
+import { newSessionId } from '../tokens/session-id.codec';
+import { loadSigningKeys } from '../tokens/signing-keys.loader';
+
+/**
+ * The login orchestration around the credentials port: on EVERY path (right password, wrong
+ * password, unknown email, malformed email, address held by the lockout, account at the 100-cap)
+ * the port's verify — which runs exactly one argon2 hash, against a dummy hash for unknown users
+ * (users.service.spec.ts) — is called exactly once, and every refusal is the same AuthError.
+ */
+describe('SessionLifecycleService.login: one password verification on every path', () => {
+  const seed = randomBytes(32);
+  const users = new Map<string, { id: string; password: string }>([
+    ['ada@example.com', { id: 'user-ada', password: 'right password' }],
+    ['bob@example.com', { id: 'user-bob', password: 'right password' }],
+  ]);
+  let verifyCalls: number;
+  const credentials: CredentialsPort = {
+    async verify(email: string, password: string): Promise<VerifiedUser | null> {
+      verifyCalls++;
+      const u = users.get(email.trim().toLowerCase());
+      return u && u.password === password ? { id: u.id } : null;
+    },
+    register: async () => ({ ok: false, reason: 'EMAIL_TAKEN' }),
+    changePassword: async () => ({ ok: false, reason: 'INVALID_CREDENTIALS' }),
+  };
+  let now = Date.now();
+  const clock = { now: () => now };
+  const audit = { record: jest.fn() };
+  const metrics = { timer: () => () => undefined, loginDuration: null, refreshDuration: null };
+  const options = {
+    accessTokenTtl: 900,
+    sessionIdleTtl: 3600,
+    sessionAbsoluteTtl: 86400,
+    refreshReuseGrace: 10,
+    compromiseAction: 'REVOKE_ALL',
+    lockout: DEFAULT_LOCKOUT_POLICY,
+    bindingMismatchAction: 'revoke',
+  } as unknown as AuthModuleOptions;
+
+  const service = new SessionLifecycleService(
+    credentials,
+    new MemorySessionStore(),
+    { add: async () => undefined } as unknown as RevocationStore,
+    new RefreshTokenCodec(seed),
+    options,
+    clock,
+    { issue: () => ({ token: 'access', expiresIn: 900 }) } as unknown as AccessTokenService,
+    { apply: () => undefined } as unknown as RevocationView,
+    audit as unknown as AuthAudit,
+    metrics as unknown as AuthMetrics,
+    new MemoryLoginAttemptStore(),
+    new AttemptKeyer(seed),
+    new DeviceBinder(seed, 'ua'),
+  );
+
+  beforeEach(() => {
+    verifyCalls = 0;
+    audit.record.mockClear();
+  });
+
+  async function outcome(email: string, password: string, ip: string): Promise<string> {
+    try {
+      await service.login(email, password, { ip, userAgent: 'jest' });
+      return 'ok';
+    } catch (e) {
+      expect(e).toBeInstanceOf(AuthError);
+      return (e as AuthError).code;
+    }
+  }
+
+  it.each([
+    ['right password', 'ada@example.com', 'right password', 'ok'],
+    ['wrong password', 'ada@example.com', 'wrong password', 'INVALID_CREDENTIALS'],
+    ['unknown email', 'nobody@example.com', 'right password', 'INVALID_CREDENTIALS'],
+    ['malformed email', 'not an email', 'right password', 'INVALID_CREDENTIALS'],
+  ])('%s: one verification', async (_name, email, password, expected) => {
+    expect(await outcome(email, password, '203.0.113.1')).toBe(expected);
+    expect(verifyCalls).toBe(1);
+  });
+
+  it('an address held by the lockout: still one verification, the same refusal even with the right password', async () => {
+    for (let i = 0; i < DEFAULT_LOCKOUT_POLICY.sourceFree; i++) await outcome('ada@example.com', 'guess', '203.0.113.2');
+    verifyCalls = 0;
+    expect(await outcome('ada@example.com', 'right password', '203.0.113.2')).toBe('INVALID_CREDENTIALS');
+    expect(verifyCalls).toBe(1);
+    expect(audit.record).toHaveBeenCalledWith('login.locked', expect.objectContaining({ reason: 'source' }), expect.objectContaining({ ip: '203.0.113.2' }));
+  });
+
+  it('an account at the 100-failure cap: still one verification per attempt, never a 101st counted failure', async () => {
+    for (let i = 0; i < 100; i++) {
+      now += DEFAULT_LOCKOUT_POLICY.maxDelayMs + 1;
+      await outcome('bob@example.com', 'guess', `198.51.100.${i}`);
+    }
+    expect(audit.record.mock.calls.filter(([e]) => e === 'login.failure')).toHaveLength(100);
+    now += DEFAULT_LOCKOUT_POLICY.maxDelayMs + 1;
+    audit.record.mockClear();
+    verifyCalls = 0;
+    expect(await outcome('bob@example.com', 'right password', '198.51.100.200')).toBe('INVALID_CREDENTIALS');
+    expect(await outcome('bob@example.com', 'guess', '198.51.100.201')).toBe('INVALID_CREDENTIALS');
+    expect(verifyCalls).toBe(2);
+    expect(audit.record.mock.calls.map(([e]) => e)).toEqual(['login.locked', 'login.locked']);
+  });
+});
+
+/**
+ * Refresh starts the new access token's signature before the store round trip (on the signing
+ * thread) and uses it only when the session's stored auth_time is the one it predicted; every
+ * other outcome discards it. Whatever the path, the token is the same one issue() would make.
+ */
+describe('SessionLifecycleService.refresh: the access token signed during the round trip', () => {
+  const seed = randomBytes(32);
+  const dir = mkdtempSync(join(tmpdir(), 'auth-service-refresh-'));
+  const files = { privateKeyPath: join(dir, 'private.pem'), publicKeyPath: join(dir, 'public.pem') };
+  const keys = loadSigningKeys({ ...files, previousPublicKeyPaths: [], algorithm: 'ES256', generateIfMissing: true }).keys;
+  const now = 1_780_000_000_000;
+  const clock = { now: () => now };
+  const options = {
+    issuer: 'https://auth.example.test',
+    audience: 'api',
+    accessTokenTtl: 900,
+    verifiedTokenCacheSize: 10,
+    signingThread: true,
+    sessionIdleTtl: 3600,
+    sessionAbsoluteTtl: 86400,
+    refreshReuseGrace: 0,
+    compromiseAction: 'REVOKE_SESSION',
+    lockout: DEFAULT_LOCKOUT_POLICY,
+    bindingMismatchAction: 'revoke',
+  } as unknown as AuthModuleOptions;
+  const accessTokens = new AccessTokenService(keys, options, clock);
+  const sessions = new MemorySessionStore();
+  const codec = new RefreshTokenCodec(seed);
+  const service = new SessionLifecycleService(
+    {} as CredentialsPort,
+    sessions,
+    { add: async () => undefined } as unknown as RevocationStore,
+    codec,
+    options,
+    clock,
+    accessTokens,
+    { apply: () => undefined } as unknown as RevocationView,
+    { record: () => undefined } as unknown as AuthAudit,
+    { timer: () => () => undefined } as unknown as AuthMetrics,
+    new MemoryLoginAttemptStore(),
+    new AttemptKeyer(seed),
+    new DeviceBinder(seed, 'off'),
+  );
+
+  afterAll(async () => {
+    await accessTokens.onModuleDestroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** A session as login makes it, but with the given auth_time (login's is the sid's creation second). */
+  async function session(userId: string, authTime: number): Promise<{ sid: string; token: string }> {
+    const sid = newSessionId(now - 60_000);
+    const refresh = codec.create(userId, sid);
+    await sessions.create({
+      userId,
+      sid,
+      kind: 'api',
+      createdAt: now - 60_000,
+      authTime,
+      absoluteExpiresAt: now + 86_400_000,
+      idleTtlMs: 3_600_000,
+      deviceLabel: 'jest',
+      bindingHash: '',
+      secretHash: refresh.secretHash,
+    });
+    return { sid, token: refresh.token };
+  }
+
+  const signatures = (): number => {
+    const c = accessTokens.signingCounts();
+    return c ? c.offloaded + c.inline : -1;
+  };
+
+  it('a login-made session: the pre-signed token is the one returned, with the session\'s auth_time', async () => {
+    const authTime = Math.floor((now - 60_000) / 1000);
+    const { sid, token } = await session('user-ada', authTime);
+    const before = signatures();
+    const out = await service.refresh(token, {});
+    expect(signatures() - before).toBe(1);
+    expect(accessTokens.verify(out.accessToken)).toMatchObject({ sub: 'user-ada', sid, authTime });
+    expect(out.refreshToken).not.toBe(token);
+  });
+
+  it('a stored auth_time other than predicted: the pre-signed token is dropped and the stored one is signed', async () => {
+    const authTime = Math.floor(now / 1000) - 7;
+    const { sid, token } = await session('user-bob', authTime);
+    const before = signatures();
+    const out = await service.refresh(token, {});
+    expect(signatures() - before).toBe(0);
+    expect(accessTokens.verify(out.accessToken)).toMatchObject({ sub: 'user-bob', sid, authTime });
+  });
+
+  it('a refused refresh drops its pre-signed token; a forged one starts none', async () => {
+    const { token } = await session('user-cy', Math.floor((now - 60_000) / 1000));
+    await service.refresh(token, {});
+    const before = signatures();
+    const begin = jest.spyOn(accessTokens, 'begin');
+    try {
+      // The rotated-away token again: reuse (the session is revoked); begun, never taken.
+      await expect(service.refresh(token, {})).rejects.toMatchObject({ code: 'REFRESH_TOKEN_REUSED' });
+      expect(begin).toHaveBeenCalledTimes(1);
+      const forged = `${token.slice(0, token.lastIndexOf('.'))}.${'A'.repeat(22)}`;
+      await expect(service.refresh(forged, {})).rejects.toMatchObject({ code: 'REFRESH_TOKEN_INVALID' });
+      expect(begin).toHaveBeenCalledTimes(1);
+    } finally {
+      begin.mockRestore();
+    }
+    expect(signatures() - before).toBe(0);
+  });
+});

@@ -1,0 +1,345 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AUTH_OPTIONS, AuthModuleOptions } from '../auth.module-definition';
+import { AuthAudit } from '../observability/auth-audit.service';
+import type { AuthPrincipal } from '../access/auth-principal.model';
+import { Clock, CLOCK } from '../common/clock.port';
+import { CREDENTIALS_PORT, CredentialsPort, VerifiedUser } from '../credentials/credentials.port';
+import { AuthError } from '../errors/auth-error.model';
+import { RevocationView } from '../revocation/revocation-view.service';
+import { REVOCATION_STORE, RevocationEntry, RevocationStore } from '../revocation/revocation-store.port';
+import { deviceLabel } from './device-label.parser';
+import { NewSession, SESSION_STORE, SessionStore, SessionView } from './session-store.port';
+import { AccessTokenService, CLOCK_TOLERANCE_SECONDS, type PendingAccessToken } from '../tokens/access-token.service';
+import { RefreshTokenCodec, hashSecret, type ParsedRefreshToken } from '../tokens/refresh-token.codec';
+import { isSessionId, newSessionId, sessionCreatedAt } from '../tokens/session-id.codec';
+import { AttemptKeyer } from '../abuse/attempt-keys';
+import { LOGIN_ATTEMPT_STORE, type LoginAttemptStore } from '../abuse/login-attempt-store.port';
+import { AuthMetrics } from '../observability/auth-metrics.service';
+import { DeviceBinder } from './device-binding';
+
+/** What the client tells us about itself; plain data, no HTTP types. */
+export interface ClientContext {
+  readonly userAgent?: string;
+  /** The client address as the transport established it (behind trusted proxies only). */
+  readonly ip?: string;
+  /** The request's id, for the audit trail (passed explicitly: AsyncLocalStorage cost ~25 % of refresh CPU on Node 20). */
+  readonly requestId?: string;
+}
+
+export interface IssuedTokens {
+  readonly accessToken: string;
+  readonly expiresIn: number;
+  readonly refreshToken: string;
+  /** Seconds the refresh token may be kept (idle timeout, capped by the session's absolute end). */
+  readonly refreshExpiresIn: number;
+}
+
+export interface SessionSummary {
+  readonly id: string;
+  readonly kind: 'api' | 'browser';
+  readonly createdAt: string;
+  readonly lastUsedAt: string;
+  readonly deviceLabel: string;
+  readonly current: boolean;
+}
+
+export const REFRESH_CODEC = Symbol('REFRESH_CODEC');
+export const ATTEMPT_KEYER = Symbol('ATTEMPT_KEYER');
+export const DEVICE_BINDER = Symbol('DEVICE_BINDER');
+
+/**
+ * Orchestrates the session lifecycle. Every token is issued only after the store recorded the
+ * state it depends on; a store failure surfaces as STORE_UNAVAILABLE before anything is issued.
+ */
+@Injectable()
+export class SessionLifecycleService {
+  constructor(
+    @Inject(CREDENTIALS_PORT) private readonly credentials: CredentialsPort,
+    @Inject(SESSION_STORE) private readonly sessions: SessionStore,
+    @Inject(REVOCATION_STORE) private readonly revocationStore: RevocationStore,
+    @Inject(REFRESH_CODEC) private readonly codec: RefreshTokenCodec,
+    @Inject(AUTH_OPTIONS) private readonly options: AuthModuleOptions,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly accessTokens: AccessTokenService,
+    private readonly revocationView: RevocationView,
+    private readonly audit: AuthAudit,
+    private readonly metrics: AuthMetrics,
+    @Inject(LOGIN_ATTEMPT_STORE) private readonly attempts: LoginAttemptStore,
+    @Inject(ATTEMPT_KEYER) private readonly keyer: AttemptKeyer,
+    @Inject(DEVICE_BINDER) private readonly binder: DeviceBinder,
+  ) {}
+
+  async register(email: string, password: string, client: ClientContext = {}): Promise<{ id: string; email: string }> {
+    const result = await this.credentials.register(email, password);
+    if (result.ok) {
+      this.audit.record('register', { userId: result.user.id }, client);
+      return result.user;
+    }
+    if (result.reason === 'EMAIL_TAKEN') throw new AuthError('EMAIL_TAKEN');
+    throw new AuthError('PASSWORD_REJECTED', { detail: result.detail });
+  }
+
+  /**
+   * The one credential check every login goes through (API and browser profiles): progressive
+   * lockout around exactly one password verification. The attempt is admitted (and counted as a
+   * failure up front) atomically by the attempt store; a refused attempt still runs the
+   * verification and answers exactly like a wrong password, so neither timing nor response tells
+   * a locked account from an unknown one or a wrong password. A success resets the counters.
+   */
+  async verifyCredentials(email: string, password: string, client: ClientContext): Promise<VerifiedUser> {
+    const keys = this.keyer.keys(email, client.ip);
+    const decision = await this.attempts.begin(keys, this.clock.now(), this.options.lockout);
+    const user = await this.credentials.verify(email, password);
+    if (!decision.allowed) {
+      this.audit.record(
+        'login.locked',
+        {
+          userId: user?.id,
+          reason: decision.reason,
+          retryAfterSeconds: Math.max(0, Math.ceil((decision.retryAt - this.clock.now()) / 1000)),
+        },
+        client,
+      );
+      throw new AuthError('INVALID_CREDENTIALS');
+    }
+    if (!user) {
+      this.audit.record('login.failure', { accountFailures: decision.accountFailures, sourceFailures: decision.sourceFailures }, client);
+      throw new AuthError('INVALID_CREDENTIALS');
+    }
+    await this.attempts.succeeded(keys, this.clock.now(), this.options.lockout);
+    return user;
+  }
+
+  async login(email: string, password: string, client: ClientContext): Promise<IssuedTokens> {
+    const done = this.metrics.timer(this.metrics.loginDuration);
+    try {
+      const tokens = await this.loginOnce(email, password, client);
+      done('success');
+      return tokens;
+    } catch (e) {
+      done(e instanceof AuthError && e.code === 'INVALID_CREDENTIALS' ? 'failure' : 'error');
+      throw e;
+    }
+  }
+
+  private async loginOnce(email: string, password: string, client: ClientContext): Promise<IssuedTokens> {
+    const user = await this.verifyCredentials(email, password, client);
+    const now = this.clock.now();
+    const sid = newSessionId(now);
+    const authTime = Math.floor(now / 1000);
+    const refresh = this.codec.create(user.id, sid);
+    const absoluteExpiresAt = now + this.options.sessionAbsoluteTtl * 1000;
+    await this.startSession(
+      {
+        userId: user.id,
+        sid,
+        kind: 'api',
+        createdAt: now,
+        authTime,
+        absoluteExpiresAt,
+        idleTtlMs: this.options.sessionIdleTtl * 1000,
+        deviceLabel: deviceLabel(client.userAgent),
+        bindingHash: this.binder.hash(client),
+        secretHash: refresh.secretHash,
+      },
+      client,
+    );
+    this.audit.record('login.success', { userId: user.id, sid }, client);
+    return this.tokensFor(user.id, sid, authTime, refresh.token, absoluteExpiresAt, now);
+  }
+
+  async refresh(refreshToken: string, client: ClientContext = {}): Promise<IssuedTokens> {
+    const done = this.metrics.timer(this.metrics.refreshDuration);
+    let pending: PendingAccessToken | undefined;
+    try {
+      const parsed = this.codec.parse(refreshToken);
+      if (!parsed) throw new AuthError('REFRESH_TOKEN_INVALID');
+      // Every claim of the new access token is known before the round trip (an API session's
+      // auth_time is its creation second, which its id carries; checked against the store's in
+      // tokensFor), so it is signed meanwhile off the event loop. Only for a token we issued: a
+      // forged one makes no work.
+      if (parsed.genuine) {
+        pending = this.accessTokens.begin({ sub: parsed.userId, sid: parsed.sid, authTime: Math.floor(sessionCreatedAt(parsed.sid) / 1000) });
+      }
+      const tokens = await this.rotateWith(parsed, client, pending);
+      done('success');
+      return tokens;
+    } catch (e) {
+      done(e instanceof AuthError ? e.code.toLowerCase() : 'error');
+      throw e;
+    } finally {
+      // Unused (refused, or another auth_time): its slot goes back; a taken one is not affected.
+      pending?.discard();
+    }
+  }
+
+  private async rotateWith(parsed: ParsedRefreshToken, client: ClientContext, pending: PendingAccessToken | undefined): Promise<IssuedTokens> {
+    const now = this.clock.now();
+    const next = this.codec.create(parsed.userId, parsed.sid);
+    const result = await this.sessions.rotate({
+      userId: parsed.userId,
+      sid: parsed.sid,
+      kind: 'api',
+      presentedHash: hashSecret(parsed.secret),
+      genuine: parsed.genuine,
+      nextHash: next.secretHash,
+      sealedSuccessor: this.codec.sealSuccessor(parsed.secret, next),
+      now,
+      idleTtlMs: this.options.sessionIdleTtl * 1000,
+      graceMs: this.options.refreshReuseGrace * 1000,
+      revokeAllOnReuse: this.options.compromiseAction === 'REVOKE_ALL',
+      cutoffTtlMs: this.options.sessionAbsoluteTtl * 1000,
+      bindingHash: this.binder.mode === 'off' ? null : this.binder.hash(client),
+      revokeOnBindingMismatch: this.options.bindingMismatchAction === 'revoke',
+    });
+    switch (result.kind) {
+      case 'rotated':
+        this.audit.record('refresh', { userId: parsed.userId, sid: parsed.sid }, client);
+        return this.tokensFor(parsed.userId, parsed.sid, result.session.authTime, next.token, result.session.absoluteExpiresAt, now, pending);
+      case 'grace': {
+        // A lost response or a second tab: hand back the successor the first request got.
+        const successor = this.codec.openSuccessor(parsed, result.sealedSuccessor);
+        if (!successor) throw new AuthError('REFRESH_TOKEN_INVALID');
+        return this.tokensFor(parsed.userId, parsed.sid, result.session.authTime, successor, result.session.absoluteExpiresAt, now, pending);
+      }
+      case 'reused':
+        await this.publishRevocation(
+          result.revokedAll
+            ? { kind: 'user', userId: parsed.userId, cutoff: now, expiresAt: this.revocationExpiry(now) }
+            : { kind: 'session', sid: parsed.sid, expiresAt: this.revocationExpiry(now) },
+          now,
+        );
+        this.audit.record(
+          'refresh.reuse_detected',
+          { userId: parsed.userId, sid: parsed.sid, reason: result.revokedAll ? 'all sessions revoked' : 'session revoked' },
+          client,
+        );
+        throw new AuthError('REFRESH_TOKEN_REUSED');
+      case 'binding_mismatch':
+        if (result.revoked) {
+          await this.publishRevocation({ kind: 'session', sid: parsed.sid, expiresAt: this.revocationExpiry(now) }, now);
+        }
+        this.audit.record(
+          'refresh.binding_mismatch',
+          { userId: parsed.userId, sid: parsed.sid, reason: result.revoked ? 'session revoked' : 'refresh refused' },
+          client,
+        );
+        throw new AuthError('DEVICE_MISMATCH');
+      case 'expired':
+        throw new AuthError('SESSION_EXPIRED');
+      default:
+        throw new AuthError('REFRESH_TOKEN_INVALID');
+    }
+  }
+
+  /**
+   * Ends one session, identified by the caller's access token or, when that is absent or
+   * expired, by a refresh token we issued. Idempotent: ending an ended session succeeds.
+   */
+  async logout(by: { principal?: AuthPrincipal; refreshToken?: string }, client: ClientContext = {}): Promise<void> {
+    let userId: string;
+    let sid: string;
+    if (by.principal) {
+      ({ sub: userId, sid } = by.principal);
+    } else if (by.refreshToken !== undefined) {
+      const parsed = this.codec.parse(by.refreshToken);
+      if (!parsed?.genuine) throw new AuthError('REFRESH_TOKEN_INVALID');
+      ({ userId, sid } = parsed);
+    } else {
+      throw new AuthError('ACCESS_TOKEN_MISSING');
+    }
+    await this.endSession(userId, sid);
+    this.audit.record('logout', { userId, sid }, client);
+  }
+
+  async logoutAll(principal: AuthPrincipal, client: ClientContext = {}): Promise<void> {
+    const now = this.clock.now();
+    await this.sessions.revokeAll(principal.sub, now, this.options.sessionAbsoluteTtl * 1000);
+    await this.publishRevocation({ kind: 'user', userId: principal.sub, cutoff: now, expiresAt: this.revocationExpiry(now) }, now);
+    this.audit.record('logout_all', { userId: principal.sub, sid: principal.sid }, client);
+  }
+
+  /**
+   * Requires the current password (one verification); on success every other session of the user
+   * is revoked (each one, with its access tokens) and the caller's own session lives on.
+   */
+  async changePassword(principal: AuthPrincipal, currentPassword: string, newPassword: string, client: ClientContext = {}): Promise<void> {
+    const result = await this.credentials.changePassword(principal.sub, currentPassword, newPassword);
+    if (!result.ok) {
+      if (result.reason === 'PASSWORD_REJECTED') throw new AuthError('PASSWORD_REJECTED', { detail: result.detail });
+      throw new AuthError('INVALID_CREDENTIALS');
+    }
+    const now = this.clock.now();
+    const others = (await this.sessions.listByUser(principal.sub, now)).filter((s) => s.sid !== principal.sid);
+    for (const s of others) await this.endSession(principal.sub, s.sid);
+    this.audit.record('password.changed', { userId: principal.sub, sid: principal.sid, revokedSessions: others.length }, client);
+  }
+
+  async listSessions(principal: AuthPrincipal): Promise<SessionSummary[]> {
+    const list = await this.sessions.listByUser(principal.sub, this.clock.now());
+    return list.map((s) => summarize(s, principal.sid));
+  }
+
+  /** Revokes one of the caller's own sessions; someone else's is indistinguishable from unknown. */
+  async revokeSession(principal: AuthPrincipal, sid: string, client: ClientContext = {}): Promise<void> {
+    if (!isSessionId(sid)) throw new AuthError('SESSION_NOT_FOUND');
+    const live = await this.sessions.get(principal.sub, sid, this.clock.now());
+    if (!live) throw new AuthError('SESSION_NOT_FOUND');
+    await this.endSession(principal.sub, sid);
+    this.audit.record('session.revoked', { userId: principal.sub, sid }, client);
+  }
+
+  /**
+   * Records a new session (API or browser). When the user was at MAX_SESSIONS_PER_USER, the store
+   * ended their least recently used session: its access tokens are revoked like any other's.
+   */
+  async startSession(session: NewSession, client: ClientContext = {}): Promise<void> {
+    const { evicted } = await this.sessions.create(session);
+    if (evicted === null) return;
+    const now = this.clock.now();
+    await this.publishRevocation({ kind: 'session', sid: evicted, expiresAt: this.revocationExpiry(now) }, now);
+    this.audit.record('session.revoked', { userId: session.userId, sid: evicted, reason: 'session limit reached' }, client);
+  }
+
+  private async endSession(userId: string, sid: string): Promise<void> {
+    const now = this.clock.now();
+    await this.sessions.revoke(userId, sid);
+    await this.publishRevocation({ kind: 'session', sid, expiresAt: this.revocationExpiry(now) }, now);
+  }
+
+  /** Apply locally first (this instance is consistent at once), then record and broadcast. */
+  private async publishRevocation(entry: RevocationEntry, now: number): Promise<void> {
+    this.revocationView.apply(entry);
+    await this.revocationStore.add(entry, now);
+  }
+
+  /** A revocation matters only while an access token issued before it can still be accepted. */
+  private revocationExpiry(now: number): number {
+    return now + (this.options.accessTokenTtl + CLOCK_TOLERANCE_SECONDS + 5) * 1000;
+  }
+
+  private tokensFor(
+    userId: string,
+    sid: string,
+    authTime: number,
+    refreshToken: string,
+    absoluteExpiresAt: number,
+    now: number,
+    pending?: PendingAccessToken,
+  ): IssuedTokens {
+    const access = pending?.authTime === authTime ? pending.take() : this.accessTokens.issue({ sub: userId, sid, authTime });
+    const refreshExpiresIn = Math.max(0, Math.min(this.options.sessionIdleTtl, Math.floor((absoluteExpiresAt - now) / 1000)));
+    return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken, refreshExpiresIn };
+  }
+}
+
+function summarize(s: SessionView, currentSid: string): SessionSummary {
+  return {
+    id: s.sid,
+    kind: s.kind,
+    createdAt: new Date(s.createdAt).toISOString(),
+    lastUsedAt: new Date(s.lastUsedAt).toISOString(),
+    deviceLabel: s.deviceLabel,
+    current: s.sid === currentSid,
+  };
+}
