@@ -1,20 +1,25 @@
 import { Module } from '@nestjs/common';
-import { APP_CONFIG, AppConfig, ConfigModule } from './config';
-import { AuthModule, authOptionsFromConfig } from './auth';
+import type { Logger } from 'pino';
+import { APP_CONFIG, AppConfig, authOptionsFromConfig, ConfigModule } from './config';
+import { AuthModule } from './auth';
 import { UsersModule } from './users';
 import { HealthModule } from './health/health.module';
 import { NotesModule } from './notes/notes.module';
-import { LoggingModule } from './logging/logging.module';
+import { LoggingModule, ROOT_LOGGER } from './logging/logging.module';
 
+/**
+ * The example host: its configuration, logger and users table, handed to AuthModule; a feature
+ * module (notes) protected by auth's global guard.
+ */
 @Module({
   imports: [
     ConfigModule,
     LoggingModule,
     AuthModule.forRootAsync({
-      // UsersModule: the credentials port; LoggingModule: the audit trail's logger.
+      // UsersModule provides CREDENTIALS_PORT; LoggingModule the logger the audit trail shares.
       imports: [UsersModule, LoggingModule],
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => authOptionsFromConfig(config),
+      inject: [APP_CONFIG, ROOT_LOGGER],
+      useFactory: (config: AppConfig, logger: Logger) => ({ ...authOptionsFromConfig(config), auditLogger: logger }),
     }),
     HealthModule,
     NotesModule,

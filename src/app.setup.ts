@@ -1,22 +1,19 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import cookieParser from 'cookie-parser';
 import helmet from 'helmet';
 import type { AppConfig } from './config';
-import { jsonBody } from './auth/http/json-body.middleware';
-
-/** Largest accepted request body. Auth payloads are tiny; anything bigger is refused with 413. */
-export const BODY_LIMIT_BYTES = 16 * 1024;
 
 /**
- * HTTP hardening shared by main.ts and the e2e suites, so tests exercise the real stack:
- * security headers, bounded bodies, cookies, the proxy trust setting.
+ * This application's own HTTP choices (the host's, not auth's): security headers, the proxy
+ * trust setting, shutdown hooks. Auth's routes bring their own body policy, cookie reading and
+ * headers, and work the same without any of this.
  */
 export function configureApp(app: INestApplication, config: AppConfig): void {
   const express = app as NestExpressApplication;
   express.disable('x-powered-by');
-  // API answers are small and the auth ones no-store: an ETag would be a SHA-1 of every body for nothing.
+  // API answers are small and auth's are no-store: an ETag would be a hash of every body for nothing.
   express.set('etag', false);
+  // Who the client is (rate limits, audit): X-Forwarded-For only through the proxies TRUST_PROXY names.
   express.set('trust proxy', config.trustProxy === false ? false : parseTrustProxy(config.trustProxy));
   express.use(
     helmet({
@@ -26,9 +23,6 @@ export function configureApp(app: INestApplication, config: AppConfig): void {
       frameguard: { action: 'deny' },
     }),
   );
-  // JSON only (415 otherwise: no login CSRF through a cross-site <form>), UTF-8, bounded.
-  express.use(jsonBody(BODY_LIMIT_BYTES));
-  express.use(cookieParser());
   app.enableShutdownHooks();
 }
 

@@ -20,7 +20,6 @@ async function bootstrap(): Promise<void> {
     throw e;
   }
   const app = await NestFactory.create<NestExpressApplication>(AppModule, {
-    bodyParser: false,
     bufferLogs: true,
     logger: config.logLevel === 'silent' ? false : levels(config.logLevel),
   });

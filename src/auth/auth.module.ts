@@ -1,8 +1,9 @@
-import { DynamicModule, Inject, Logger, Module, OnApplicationShutdown, Optional, Provider } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { Inject, Logger, Module, OnApplicationShutdown, Optional, Provider } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import type Redis from 'ioredis';
-import { AUTH_ASYNC_OPTIONS_TYPE, AUTH_OPTIONS, AUTH_OPTIONS_TYPE, AuthModuleBase, AuthModuleOptions } from './auth.module-definition';
-import { AuthAudit } from './observability/auth-audit.service';
+import { AUTH_SETTINGS, AuthModuleOptions, AuthSettings, resolveAuthSettings } from './common/auth-settings';
+import { AUTH_MODULE_OPTIONS, AuthModuleBase } from './auth.module-definition';
+import { AUDIT_LOGGER, AuthAudit } from './observability/auth-audit.service';
 import { AuthController } from './http/auth.controller';
 import { AuthReadiness } from './observability/auth-readiness.service';
 import { ATTEMPT_KEYER, SessionLifecycleService, DEVICE_BINDER, REFRESH_CODEC } from './sessions/session-lifecycle.service';
@@ -23,10 +24,11 @@ import { BrowserController } from './browser/browser.controller';
 import { BROWSER_SESSION_CODEC, BROWSER_SESSION_TAG, BrowserSessionService } from './browser/browser-session.service';
 import { SignInPageController } from './browser/sign-in-page.controller';
 import { CLOCK, systemClock } from './common/clock.port';
-import { ProblemDetailsFilter } from './http/problem-details.filter';
+import { AuthErrorFilter } from './http/problem-details.filter';
 import { AuthenticationGuard } from './access/authentication.guard';
+import { AccessTokenStrategy } from './access/access-token.strategy';
 import { JwksController } from './http/jwks.controller';
-import { connectQuietly, createRedisConnection, REDIS_CONNECTION } from './redis/redis-connection.factory';
+import { connectQuietly, createRedisConnection, duplicateRedisConnection, REDIS_CONNECTION } from './redis/redis-connection.factory';
 import { MemoryRevocationStore } from './revocation/revocation-store.memory-adapter';
 import { RedisRevocationStore } from './revocation/revocation-store.redis-adapter';
 import { RevocationView } from './revocation/revocation-view.service';
@@ -42,8 +44,7 @@ import { SIGNING_KEYS } from './tokens/tokens.constants';
 
 const logger = new Logger('AuthModule');
 
-
-/** Closes the Redis connection the module opened. */
+/** Closes the Redis connection the module opened (never the host's own client). */
 class RedisLifecycle implements OnApplicationShutdown {
   constructor(@Optional() @Inject(REDIS_CONNECTION) private readonly redis: Redis | null) {}
   async onApplicationShutdown(): Promise<void> {
@@ -52,11 +53,13 @@ class RedisLifecycle implements OnApplicationShutdown {
 }
 
 const providers: Provider[] = [
+  { provide: AUTH_SETTINGS, inject: [AUTH_MODULE_OPTIONS], useFactory: resolveAuthSettings },
   { provide: CLOCK, useValue: systemClock },
+  { provide: AUDIT_LOGGER, inject: [AUTH_MODULE_OPTIONS], useFactory: (o: AuthModuleOptions) => o.auditLogger ?? null },
   {
     provide: SIGNING_KEYS,
-    inject: [AUTH_OPTIONS],
-    useFactory: (o: AuthModuleOptions): SigningKeySet => {
+    inject: [AUTH_SETTINGS],
+    useFactory: (o: AuthSettings): SigningKeySet => {
       const { keys, generated } = loadSigningKeys(o.keys);
       if (generated) logger.warn(`created development signing keys at ${o.keys.privateKeyPath} (never used in production)`);
       return keys;
@@ -66,8 +69,8 @@ const providers: Provider[] = [
   { provide: ATTEMPT_KEYER, inject: [SIGNING_KEYS], useFactory: (k: SigningKeySet) => new AttemptKeyer(k.macSeed) },
   {
     provide: DEVICE_BINDER,
-    inject: [SIGNING_KEYS, AUTH_OPTIONS],
-    useFactory: (k: SigningKeySet, o: AuthModuleOptions) => new DeviceBinder(k.macSeed, o.deviceBinding),
+    inject: [SIGNING_KEYS, AUTH_SETTINGS],
+    useFactory: (k: SigningKeySet, o: AuthSettings) => new DeviceBinder(k.macSeed, o.deviceBinding),
   },
   {
     provide: BROWSER_SESSION_CODEC,
@@ -75,15 +78,17 @@ const providers: Provider[] = [
     useFactory: (k: SigningKeySet) => new RefreshTokenCodec(k.macSeed, BROWSER_SESSION_TAG),
   },
   {
+    // Auth's own command connection: opened from REDIS_URL, or duplicated from the host's client
+    // (same server and credentials, auth's fail-fast settings); either way auth's to close.
     provide: REDIS_CONNECTION,
-    inject: [AUTH_OPTIONS],
-    useFactory: async (o: AuthModuleOptions): Promise<Redis | null> => {
-      if (!o.redisUrl) {
-        logger.warn('REDIS_URL is not set: sessions, revocations and counters are in memory (single process only)');
+    inject: [AUTH_MODULE_OPTIONS, AUTH_SETTINGS],
+    useFactory: async (options: AuthModuleOptions, o: AuthSettings): Promise<Redis | null> => {
+      if (!options.redis && !o.redisUrl) {
+        logger.warn('no Redis configured: sessions, revocations and counters are in memory (single process only)');
         return null;
       }
-      const client = createRedisConnection(o.redisUrl, 'auth');
-      if (!(await connectQuietly(client))) logger.error('Redis is unreachable; state-changing endpoints answer 503 until it is back');
+      const client = options.redis ? duplicateRedisConnection(options.redis, 'auth') : createRedisConnection(o.redisUrl as string, 'auth');
+      if (!(await connectQuietly(client))) logger.warn('Redis is unreachable; state-changing endpoints answer 503 until it is back');
       return client;
     },
   },
@@ -94,11 +99,9 @@ const providers: Provider[] = [
   },
   {
     provide: REVOCATION_STORE,
-    inject: [REDIS_CONNECTION, AUTH_OPTIONS],
-    useFactory: (redis: Redis | null, o: AuthModuleOptions) =>
-      redis && o.redisUrl
-        ? new RedisRevocationStore(redis, () => createRedisConnection(o.redisUrl as string, 'auth-revocations'))
-        : new MemoryRevocationStore(),
+    inject: [REDIS_CONNECTION],
+    useFactory: (redis: Redis | null) =>
+      redis ? new RedisRevocationStore(redis, () => duplicateRedisConnection(redis, 'auth-revocations')) : new MemoryRevocationStore(),
   },
   {
     provide: LOGIN_ATTEMPT_STORE,
@@ -114,6 +117,7 @@ const providers: Provider[] = [
   AuthMetrics,
   AuthAudit,
   AuthThrottlerGuard,
+  AuthenticationGuard,
   RecentAuthGuard,
   AccessTokenService,
   RevocationView,
@@ -121,35 +125,22 @@ const providers: Provider[] = [
   SessionLifecycleService,
   BrowserSessionService,
   AuthReadiness,
-  { provide: APP_GUARD, useClass: AuthenticationGuard },
-  { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+  AccessTokenStrategy,
+  // Only AuthError, which only auth throws: the host's own exceptions keep their filters and format.
+  { provide: APP_FILTER, useClass: AuthErrorFilter },
 ];
 
 /**
  * The auth bounded context. Register once, at the root:
- *   AuthModule.forRootAsync({ imports: [UsersModule, LoggingModule], inject: [APP_CONFIG], useFactory: authOptionsFromConfig })
- * The imported modules must export CREDENTIALS_PORT and may export AUDIT_LOGGER (a pino logger for
- * the audit trail; default: stdout). Installs the global guard (every route protected unless
- * @Public()) and the problem+json filter.
+ *   AuthModule.forRoot({ imports: [UsersModule], ... })  or  AuthModule.forRootAsync({ imports, inject, useFactory })
+ * An imported module must provide CREDENTIALS_PORT. By default the module is global and installs
+ * AuthenticationGuard for every route (`globalGuard: false` leaves routes to @UseGuards).
+ * Auth's own routes carry their own body policy, cookie reading, headers and problem+json errors.
  */
-@Module({})
-export class AuthModule extends AuthModuleBase {
-  static override forRoot(options: typeof AUTH_OPTIONS_TYPE): DynamicModule {
-    return AuthModule.extend(super.forRoot(options));
-  }
-
-  static override forRootAsync(options: typeof AUTH_ASYNC_OPTIONS_TYPE): DynamicModule {
-    return AuthModule.extend(super.forRootAsync(options));
-  }
-
-  private static extend(base: DynamicModule): DynamicModule {
-    return {
-      ...base,
-      global: true,
-      controllers: [AuthController, SessionsController, JwksController, BrowserController, SignInPageController, MetricsController],
-      providers: [...(base.providers ?? []), ...providers],
-      // RecentAuthGuard (and what it needs) so a feature module's @RequireRecentAuth() resolves.
-      exports: [AuthReadiness, RequestAuthenticator, AUTH_OPTIONS, RecentAuthGuard, AuthAudit, AuthMetrics, CLOCK],
-    };
-  }
-}
+@Module({
+  controllers: [AuthController, SessionsController, JwksController, BrowserController, SignInPageController, MetricsController],
+  providers,
+  // What a host's @UseGuards(AuthenticationGuard), @RequireRecentAuth() and health checks need.
+  exports: [AUTH_SETTINGS, AuthReadiness, RequestAuthenticator, AuthenticationGuard, RecentAuthGuard, AuthAudit, AuthMetrics, CLOCK],
+})
+export class AuthModule extends AuthModuleBase {}

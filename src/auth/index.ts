@@ -3,20 +3,20 @@
  * (enforced by the lint rule in eslint.config.mjs).
  */
 export { AuthModule } from './auth.module';
-export { authOptionsFromConfig } from './auth.module-definition';
-export type { AuthModuleOptions } from './auth.module-definition';
+export type { AuthModuleExtras } from './auth.module-definition';
+export { DEFAULT_LOCKOUT_POLICY } from './common/auth-settings';
+export type { AuthModuleOptions, AuthSettings, AuditLogger } from './common/auth-settings';
 export { Public, OptionalAuth } from './access/public.decorator';
 export { CurrentUser } from './access/current-user.decorator';
 export { RequireRecentAuth, RecentAuthGuard } from './access/require-recent-auth.decorator';
-export { AuthAudit, AUDIT_EVENTS, AUDIT_LOGGER } from './observability/auth-audit.service';
-export type { AuditEvent, AuditFields, AuditSource } from './observability/auth-audit.service';
-export type { AuthPrincipal } from './access/auth-principal.model';
 export { AuthenticationGuard } from './access/authentication.guard';
+export type { AuthPrincipal } from './access/auth-principal.model';
+export { AuthAudit, AUDIT_EVENTS } from './observability/auth-audit.service';
+export type { AuditEvent, AuditFields, AuditSource } from './observability/auth-audit.service';
 export { AuthReadiness } from './observability/auth-readiness.service';
 export type { ReadinessReport } from './observability/auth-readiness.service';
 export { AuthError, AUTH_ERROR_CODES } from './errors/auth-error.model';
 export type { AuthErrorCode } from './errors/auth-error.model';
-export { authValidationPipe } from './http/auth-validation.pipe';
 export { CLOCK } from './common/clock.port';
 export type { Clock } from './common/clock.port';
 export { CREDENTIALS_PORT } from './credentials/credentials.port';

@@ -1,6 +1,5 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { AUDIT_LOGGER } from '../auth';
 import { APP_CONFIG, type AppConfig } from '../config';
 import { isoTimeFormatter } from './iso-time.formatter';
 import { PinoNestLogger } from './pino-nest-logger.service';
@@ -70,8 +69,8 @@ export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
 /**
  * Logging: one pino logger built once from the configuration, JSON lines with an ISO 8601 UTC
  * `time`; authorization and cookie headers are redacted should a request ever be logged. It writes
- * Nest's own lines (PinoNestLogger, main.ts) and the auth audit trail (AUDIT_LOGGER: import this
- * module into AuthModule's). No HTTP request logging and no per-request child logger (two per
+ * Nest's own lines (PinoNestLogger, main.ts) and the auth audit trail (AppModule hands ROOT_LOGGER
+ * to AuthModule as its auditLogger). No HTTP request logging and no per-request child logger (two per
  * request cost ~10 % of refresh CPU): the audit's request id comes from auth's requestIdOf.
  */
 @Module({
@@ -90,10 +89,9 @@ export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
           destination,
         ),
     },
-    { provide: AUDIT_LOGGER, useExisting: ROOT_LOGGER },
     LogDestinationLifecycle,
     { provide: PinoNestLogger, inject: [ROOT_LOGGER], useFactory: (logger: Logger) => new PinoNestLogger(logger) },
   ],
-  exports: [LOG_DESTINATION, ROOT_LOGGER, AUDIT_LOGGER, PinoNestLogger],
+  exports: [LOG_DESTINATION, ROOT_LOGGER, PinoNestLogger],
 })
 export class LoggingModule {}

@@ -1,15 +1,18 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, UsePipes } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, NotFoundException, Param, Post, UnprocessableEntityException, UsePipes, ValidationPipe } from '@nestjs/common';
 import { IsString, MaxLength, MinLength } from 'class-validator';
-import { AuthError, authValidationPipe, CurrentUser } from '../auth';
+import { CurrentUser } from '../auth';
 import { Note, NotesService } from './notes.service';
 
 class CreateNoteDto {
   @IsString() @MinLength(1) @MaxLength(2000) text!: string;
 }
 
-/** Protected by the global guard: no decorator needed. Only `src/auth`'s index is used. */
+/**
+ * Protected by auth's global guard: no decorator needed, `@CurrentUser()` gives the caller. Its
+ * own errors are Nest's exceptions, in Nest's format: auth does not touch them.
+ */
 @Controller('notes')
-@UsePipes(authValidationPipe())
+@UsePipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true }))
 export class NotesController {
   constructor(private readonly notes: NotesService) {}
 
@@ -22,13 +25,13 @@ export class NotesController {
   @HttpCode(201)
   create(@CurrentUser('sub') userId: string, @Body() body: CreateNoteDto): Note {
     const note = this.notes.add(userId, body.text);
-    if (note === 'LIMIT') throw new AuthError('VALIDATION_FAILED', { detail: `at most ${NotesService.MAX_NOTES_PER_USER} notes` });
+    if (note === 'LIMIT') throw new UnprocessableEntityException(`at most ${NotesService.MAX_NOTES_PER_USER} notes`);
     return note;
   }
 
   @Delete(':id')
   @HttpCode(204)
   remove(@CurrentUser('sub') userId: string, @Param('id') id: string): void {
-    if (!this.notes.remove(userId, id)) throw new AuthError('NOT_FOUND');
+    if (!this.notes.remove(userId, id)) throw new NotFoundException(`note ${id} not found`);
   }
 }

@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import type { AuthModuleOptions } from '../../src/auth/auth.module-definition';
+import type { AuthSettings } from '../../src/auth/common/auth-settings';
 import { AuthError } from '../../src/auth/errors/auth-error.model';
 import { createRedisConnection } from '../../src/auth/redis/redis-connection.factory';
 import { RedisRevocationStore } from '../../src/auth/revocation/revocation-store.redis-adapter';
@@ -97,7 +97,7 @@ describe('RevocationView: two instances on a real Redis', () => {
     await command.connect();
     let subscriber: Redis | undefined;
     const store = new RedisRevocationStore(command, () => (subscriber = open(subscriberUrl, `${name}-sub`)));
-    const options = { revocationMaxStaleness: MAX_STALENESS } as AuthModuleOptions;
+    const options = { revocationMaxStaleness: MAX_STALENESS } as AuthSettings;
     const view = new RevocationView(store, options, clock);
     await view.onModuleInit();
     await eventually(() => view.isConnected, 5_000, `${name} connected`);

@@ -26,6 +26,8 @@ export interface TestAppOptions {
   clock?: FakeClock;
   /** Extra modules next to AppModule (e.g. a feature module consuming the auth context). */
   imports?: Array<Type<unknown>>;
+  /** false: a host that mounts no body parsers (auth reads its own bodies). Default: Nest's default parsers, as main.ts. */
+  bodyParser?: boolean;
   /** Where the app's pino lines (audit trail included) go; default: stdout. Set LOG_LEVEL in env to see info lines. */
   logDestination?: { write(line: string): void };
 }
@@ -45,7 +47,7 @@ export interface TestApp {
 const LOG_LEVELS: LogLevel[] = process.env.E2E_LOG ? ['fatal', 'error', 'warn', 'log'] : ['fatal', 'error'];
 
 /**
- * Boots the real AppModule the way main.ts does (configureApp, no default body parser), with its
+ * Boots the real AppModule the way main.ts does (configureApp, Nest's default body parsers), with its
  * configuration built from `opts.env` only (never the developer's process.env), signing keys in a
  * fresh temporary directory (development keys are generated there), and real stores.
  *
@@ -112,7 +114,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
     if (opts.logDestination) builder = builder.overrideProvider(LOG_DESTINATION).useValue(opts.logDestination);
     const moduleRef = await builder.compile();
 
-    const app = moduleRef.createNestApplication({ bodyParser: false, logger });
+    const app = moduleRef.createNestApplication({ logger, bodyParser: opts.bodyParser ?? true });
     // Cleanups run in reverse: the app closes its Redis and database connections first, before
     // the redis-server or the database behind them go away.
     let appClosed = false;

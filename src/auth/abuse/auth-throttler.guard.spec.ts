@@ -2,7 +2,7 @@ import type { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { SkipThrottle, Throttle } from '@nestjs/throttler';
 import type { AuthAudit } from '../observability/auth-audit.service';
-import type { AuthModuleOptions } from '../auth.module-definition';
+import type { AuthSettings } from '../common/auth-settings';
 import { AuthError } from '../errors/auth-error.model';
 import { AuthThrottlerGuard } from './auth-throttler.guard';
 import { MemoryRateLimitStore } from './rate-limit-store.memory-adapter';
@@ -28,7 +28,7 @@ describe('AuthThrottlerGuard (route limits resolved once per route)', () => {
   beforeEach(() => {
     recorded = [];
     const audit = { record: (event: string) => void recorded.push(event) } as unknown as AuthAudit;
-    const options = { rateLimit: { windowSeconds: 60, max: MAX } } as AuthModuleOptions;
+    const options = { rateLimit: { windowSeconds: 60, max: MAX } } as AuthSettings;
     guard = new AuthThrottlerGuard(options, new MemoryRateLimitStore(), new Reflector(), audit);
   });
 

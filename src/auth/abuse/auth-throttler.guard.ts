@@ -1,7 +1,7 @@
 import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ThrottlerGuard, type ThrottlerLimitDetail, type ThrottlerRequest } from '@nestjs/throttler';
-import { AUTH_OPTIONS, type AuthModuleOptions } from '../auth.module-definition';
+import { AUTH_SETTINGS, type AuthSettings } from '../common/auth-settings';
 import { AuthAudit } from '../observability/auth-audit.service';
 import type { Request } from 'express';
 import { clientAddressOf, clientOf } from '../http/client-context';
@@ -23,7 +23,7 @@ import { RATE_LIMIT_STORE, type RateLimitStore } from './rate-limit-store.port';
 @Injectable()
 export class AuthThrottlerGuard extends ThrottlerGuard {
   constructor(
-    @Inject(AUTH_OPTIONS) options: AuthModuleOptions,
+    @Inject(AUTH_SETTINGS) options: AuthSettings,
     @Inject(RATE_LIMIT_STORE) storage: RateLimitStore,
     reflector: Reflector,
     private readonly audit: AuthAudit,

@@ -3,14 +3,16 @@ import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
 import { AuthError } from '../errors/auth-error.model';
 import { RequestAuthenticator } from './request-authenticator.service';
+import { cookieOf } from '../http/request-cookies';
 import { requestOriginOf } from '../browser/request-origin';
 import type { AuthPrincipal } from './auth-principal.model';
 import { AUTH_OPTIONAL, IS_PUBLIC } from './public.decorator';
-import { setAuthFailure, setPrincipal } from './current-user.decorator';
+import { authFailureOf, principalOf, setAuthFailure, setPrincipal } from './current-user.decorator';
 
 /**
- * The global guard: every route requires a valid credential unless it is @Public(). Thin on
- * purpose: it reads metadata, the Authorization header or else the browser-session cookie, and
+ * The guard: every route it covers requires a valid credential unless it is @Public(). Installed
+ * for every route by default (AuthModule's `globalGuard`), or put on controllers and routes with
+ * @UseGuards(AuthenticationGuard). Thin on purpose: it reads metadata, the Authorization header or else the browser-session cookie, and
  * delegates to RequestAuthenticator.
  * Subclass and override the protected methods to adapt it (e.g. another transport).
  */
@@ -25,6 +27,8 @@ export class AuthenticationGuard implements CanActivate {
     if (context.getType() !== 'http') throw new AuthError('FORBIDDEN'); // closed by default
     if (this.isPublic(context)) return true;
     const req = this.getRequest(context);
+    // Auth's own controllers carry this guard too (for hosts without the global one): decided once.
+    if (principalOf(req) !== undefined || authFailureOf(req) !== undefined) return true;
     const optional = this.isOptional(context);
     try {
       const result = this.authenticate(req);
@@ -44,8 +48,8 @@ export class AuthenticationGuard implements CanActivate {
     const token = RequestAuthenticator.bearerFrom(req.headers.authorization);
     if (token === null) {
       // No Authorization header: a browser-session cookie may authenticate (CSRF checked there).
-      const cookie = (req.cookies as Record<string, unknown> | undefined)?.[this.authentication.sessionCookieName];
-      if (typeof cookie === 'string' && cookie.length > 0) return this.authentication.authenticateSession(cookie, requestOriginOf(req));
+      const cookie = cookieOf(req, this.authentication.sessionCookieName);
+      if (cookie !== undefined) return this.authentication.authenticateSession(cookie, requestOriginOf(req));
       throw new AuthError('ACCESS_TOKEN_MISSING');
     }
     if (token === 'malformed') throw new AuthError('ACCESS_TOKEN_INVALID');

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AUTH_OPTIONS, AuthModuleOptions } from '../auth.module-definition';
+import { AUTH_SETTINGS, AuthSettings } from '../common/auth-settings';
 import { BrowserSessionService } from '../browser/browser-session.service';
 import type { RequestOrigin } from '../browser/request-origin.model';
 import { sessionCookieName } from '../browser/session-cookie.options';
@@ -25,7 +25,7 @@ export class RequestAuthenticator {
     private readonly tokens: AccessTokenService,
     private readonly revocations: RevocationView,
     private readonly browserSessions: BrowserSessionService,
-    @Inject(AUTH_OPTIONS) options: AuthModuleOptions,
+    @Inject(AUTH_SETTINGS) options: AuthSettings,
   ) {
     this.sessionCookieName = sessionCookieName(options);
   }
@@ -51,7 +51,16 @@ export class RequestAuthenticator {
 
   /** Synchronous when the view is fresh (the common case): returns the principal or throws. */
   authenticate(token: string): AuthPrincipal | Promise<AuthPrincipal> {
-    const claims = this.tokens.verify(token);
+    return this.principalFor(this.tokens.verify(token));
+  }
+
+  /** The signature and claims of a bearer token (ACCESS_TOKEN_INVALID / _EXPIRED otherwise); no revocation check. */
+  verify(token: string): AccessClaims {
+    return this.tokens.verify(token);
+  }
+
+  /** Verified claims -> the principal, unless their session is revoked (revocation view; a store read only when stale). */
+  principalFor(claims: AccessClaims): AuthPrincipal | Promise<AuthPrincipal> {
     const state = this.revocations.check(claims.sid, claims.sub);
     if (state !== 'stale') return principalIf(state, claims);
     // Past the staleness budget: reload from the store once; still stale means it is unreachable.

@@ -1,17 +1,20 @@
 import { applyDecorators, CanActivate, ExecutionContext, Inject, Injectable, SetMetadata, UseGuards } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AUTH_OPTIONS, type AuthModuleOptions } from '../auth.module-definition';
+import { AUTH_SETTINGS, type AuthSettings } from '../common/auth-settings';
 import { AuthAudit } from '../observability/auth-audit.service';
 import { CLOCK, type Clock } from '../common/clock.port';
 import type { Request } from 'express';
 import { clientOf } from '../http/client-context';
 import { AuthError } from '../errors/auth-error.model';
+import { AuthenticationGuard } from './authentication.guard';
 import { principalOf } from './current-user.decorator';
 
 const RECENT_AUTH_MAX_AGE = Symbol('RECENT_AUTH_MAX_AGE');
 
 /**
- * Runs after the global guard, only on routes marked @RequireRecentAuth(): the principal's
+ * Runs only on routes marked @RequireRecentAuth(), after AuthenticationGuard (global or
+ * @UseGuards, in either order: without a principal yet it authenticates the request itself) or
+ * passport's AuthGuard('jwt') placed before it: the principal's
  * auth_time (the login, kept across refreshes) must be at most max-age seconds old, else
  * 401 REAUTHENTICATION_REQUIRED with `WWW-Authenticate: Bearer
  * error="insufficient_user_authentication", max_age=N` (RFC 9470). Signing in again gives a
@@ -21,13 +24,19 @@ const RECENT_AUTH_MAX_AGE = Symbol('RECENT_AUTH_MAX_AGE');
 export class RecentAuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    @Inject(AUTH_OPTIONS) private readonly options: AuthModuleOptions,
+    @Inject(AUTH_SETTINGS) private readonly options: AuthSettings,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly audit: AuthAudit,
+    private readonly authentication: AuthenticationGuard,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request>();
+    if (principalOf(req)) return this.check(context, req);
+    return Promise.resolve(this.authentication.canActivate(context)).then(() => this.check(context, req));
+  }
+
+  private check(context: ExecutionContext, req: Request): boolean {
     const principal = principalOf(req);
     if (!principal) throw new AuthError('ACCESS_TOKEN_MISSING');
     const custom = this.reflector.getAllAndOverride<number | undefined>(RECENT_AUTH_MAX_AGE, [context.getHandler(), context.getClass()]);

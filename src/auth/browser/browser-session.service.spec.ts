@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { AuthModuleOptions } from '../auth.module-definition';
+import type { AuthSettings } from '../common/auth-settings';
 import type { AuthAudit } from '../observability/auth-audit.service';
 import type { SessionLifecycleService } from '../sessions/session-lifecycle.service';
 import type { NewSession } from '../sessions/session-store.port';
@@ -28,7 +28,7 @@ function setup(publicOrigins: string[] = []) {
   const options = {
     cookie: { secure: true, sameSite: 'Lax', httpOnly: true },
     browser: { idleTtl: 1800, absoluteTtl: 43200, touchInterval: 60, publicOrigins },
-  } as unknown as AuthModuleOptions;
+  } as unknown as AuthSettings;
   const service = new BrowserSessionService(
     store,
     new RefreshTokenCodec(macSeed, BROWSER_SESSION_TAG),

@@ -1,6 +1,6 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { AUTH_OPTIONS, AuthModuleOptions } from '../auth.module-definition';
+import { AUTH_SETTINGS, AuthSettings } from '../common/auth-settings';
 import { AuthAudit } from '../observability/auth-audit.service';
 import type { AuthPrincipal } from '../access/auth-principal.model';
 import { SessionLifecycleService, ClientContext } from '../sessions/session-lifecycle.service';
@@ -61,7 +61,7 @@ export class BrowserSessionService {
     @Inject(SESSION_STORE) private readonly sessions: SessionStore,
     @Inject(BROWSER_SESSION_CODEC) private readonly codec: RefreshTokenCodec,
     @Inject(SIGNING_KEYS) keys: SigningKeySet,
-    @Inject(AUTH_OPTIONS) private readonly options: AuthModuleOptions,
+    @Inject(AUTH_SETTINGS) private readonly options: AuthSettings,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly auth: SessionLifecycleService,
     private readonly revocations: RevocationView,

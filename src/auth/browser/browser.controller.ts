@@ -1,6 +1,7 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res, UseGuards, UsePipes } from '@nestjs/common';
+import { AuthenticationGuard } from '../access/authentication.guard';
+import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res, UseFilters, UseGuards, UseInterceptors, UsePipes } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AUTH_OPTIONS, AuthModuleOptions } from '../auth.module-definition';
+import { AUTH_SETTINGS, AuthSettings } from '../common/auth-settings';
 import type { AuthPrincipal } from '../access/auth-principal.model';
 import { authValidationPipe } from '../http/auth-validation.pipe';
 import { CurrentUser } from '../access/current-user.decorator';
@@ -13,17 +14,24 @@ import { clientOf } from '../http/client-context';
 import { requestOriginOf } from './request-origin';
 import { sessionCookieName, sessionCookieOptions } from './session-cookie.options';
 import { NoStore } from '../http/no-store.decorator';
+import { cookieOf } from '../http/request-cookies';
+import { JsonBodyInterceptor } from '../http/json-body.interceptor';
+import { ProblemDetailsFilter } from '../http/problem-details.filter';
 
 /**
  * The browser profile over HTTP. Signing out is the shared POST /auth/logout (with the cookie and
  * the CSRF token); the session list and revocation are the shared /auth/sessions routes.
  */
 @NoStore()
+@UseFilters(ProblemDetailsFilter)
+@UseInterceptors(JsonBodyInterceptor)
+// Auth's routes carry their own guard: they are protected whether or not the host installs the global one.
+@UseGuards(AuthenticationGuard)
 @Controller('auth/browser')
 export class BrowserController {
   constructor(
     private readonly browser: BrowserSessionService,
-    @Inject(AUTH_OPTIONS) private readonly options: AuthModuleOptions,
+    @Inject(AUTH_SETTINGS) private readonly options: AuthSettings,
   ) {}
 
   /** `{email, password}` from a page of ours -> the session cookie, and the page's state (CSRF token). */
@@ -34,13 +42,13 @@ export class BrowserController {
   @HttpCode(200)
   async login(@Body() body: BrowserLoginDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<BrowserSessionState> {
     const name = sessionCookieName(this.options);
-    const presented = (req.cookies as Record<string, unknown> | undefined)?.[name];
+    const presented = cookieOf(req, name);
     const result = await this.browser.login(
       body.email,
       body.password,
       clientOf(req),
       requestOriginOf(req),
-      typeof presented === 'string' && presented.length > 0 ? presented : undefined,
+      presented,
     );
     res.cookie(name, result.cookieValue, sessionCookieOptions(this.options, result.cookieMaxAge));
     return result.state;

@@ -1,5 +1,5 @@
 import type { CookieOptions } from 'express';
-import type { AuthModuleOptions } from '../auth.module-definition';
+import type { AuthSettings } from '../common/auth-settings';
 
 /**
  * The browser-session cookie: `__Host-session` — HttpOnly, Secure, SameSite=Lax (Strict when
@@ -7,11 +7,11 @@ import type { AuthModuleOptions } from '../auth.module-definition';
  * and never readable by scripts. `__Host-` is only valid on a Secure cookie, so a local http
  * set-up with AUTH_COOKIE_SECURE=false uses the bare name `session`.
  */
-export function sessionCookieName(o: AuthModuleOptions): string {
+export function sessionCookieName(o: AuthSettings): string {
   return o.cookie.secure ? '__Host-session' : 'session';
 }
 
-export function sessionCookieOptions(o: AuthModuleOptions, maxAgeSeconds?: number): CookieOptions {
+export function sessionCookieOptions(o: AuthSettings, maxAgeSeconds?: number): CookieOptions {
   return {
     httpOnly: true,
     secure: o.cookie.secure,

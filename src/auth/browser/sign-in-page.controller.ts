@@ -1,26 +1,45 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get, Header, UseFilters } from '@nestjs/common';
 import { Public } from '../access/public.decorator';
-import { SIGN_IN_CSS, SIGN_IN_HTML, SIGN_IN_JS } from './sign-in-page.assets';
 import { NoStore } from '../http/no-store.decorator';
+import { ProblemDetailsFilter } from '../http/problem-details.filter';
+import { SIGN_IN_CSS, SIGN_IN_HTML, SIGN_IN_JS } from './sign-in-page.assets';
+
+/**
+ * The page's own headers, whatever the host sets (or not): no inline script or style, no framing
+ * (clickjacking on a credential form), no sniffing, no referrer.
+ */
+const PAGE_HEADERS: ReadonlyArray<[string, string]> = [
+  ['Content-Security-Policy', "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"],
+  ['X-Frame-Options', 'DENY'],
+  ['X-Content-Type-Options', 'nosniff'],
+  ['Referrer-Policy', 'no-referrer'],
+];
+const pageHeaders = (): MethodDecorator => (target, key, descriptor) => {
+  for (const [name, value] of PAGE_HEADERS) Header(name, value)(target, key, descriptor);
+};
 
 /** GET /signin: the minimal page of the browser profile (static; all state comes from same-origin fetches). */
 @NoStore()
 @Public()
+@UseFilters(ProblemDetailsFilter)
 @Controller('signin')
 export class SignInPageController {
   @Get()
+  @pageHeaders()
   @Header('Content-Type', 'text/html; charset=utf-8')
   page(): string {
     return SIGN_IN_HTML;
   }
 
   @Get('app.js')
+  @pageHeaders()
   @Header('Content-Type', 'text/javascript; charset=utf-8')
   script(): string {
     return SIGN_IN_JS;
   }
 
   @Get('app.css')
+  @pageHeaders()
   @Header('Content-Type', 'text/css; charset=utf-8')
   style(): string {
     return SIGN_IN_CSS;

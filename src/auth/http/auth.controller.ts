@@ -1,6 +1,7 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res, UseGuards, UsePipes } from '@nestjs/common';
+import { AuthenticationGuard } from '../access/authentication.guard';
+import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res, UseFilters, UseGuards, UseInterceptors, UsePipes } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { AUTH_OPTIONS, AuthModuleOptions } from '../auth.module-definition';
+import { AUTH_SETTINGS, AuthSettings } from '../common/auth-settings';
 import type { AuthPrincipal } from '../access/auth-principal.model';
 import { SessionLifecycleService, IssuedTokens } from '../sessions/session-lifecycle.service';
 import { refreshCookieName, refreshCookieOptions } from './refresh-cookie.options';
@@ -14,6 +15,9 @@ import { RequireRecentAuth } from '../access/require-recent-auth.decorator';
 import { clientOf } from './client-context';
 import { AuthError } from '../errors/auth-error.model';
 import { NoStore } from './no-store.decorator';
+import { cookieOf } from './request-cookies';
+import { JsonBodyInterceptor } from './json-body.interceptor';
+import { ProblemDetailsFilter } from './problem-details.filter';
 
 interface TokenResponse {
   accessToken: string;
@@ -30,11 +34,15 @@ const throttled = UseGuards(AuthThrottlerGuard);
 
 /** Thin HTTP adapter: parses transport (cookie or body), calls SessionLifecycleService, shapes the reply. */
 @NoStore()
+@UseFilters(ProblemDetailsFilter)
+@UseInterceptors(JsonBodyInterceptor)
+// Auth's routes carry their own guard: they are protected whether or not the host installs the global one.
+@UseGuards(AuthenticationGuard)
 @Controller('auth')
 export class AuthController {
   constructor(
     private readonly auth: SessionLifecycleService,
-    @Inject(AUTH_OPTIONS) private readonly options: AuthModuleOptions,
+    @Inject(AUTH_SETTINGS) private readonly options: AuthSettings,
   ) {}
 
   @Public()
@@ -126,8 +134,7 @@ export class AuthController {
   }
 
   private cookieToken(req: Request): string | undefined {
-    const v = (req.cookies as Record<string, unknown> | undefined)?.[refreshCookieName(this.options)];
-    return typeof v === 'string' && v.length > 0 ? v : undefined;
+    return cookieOf(req, refreshCookieName(this.options));
   }
 
   private deliver(tokens: IssuedTokens, via: 'cookie' | 'body', res: Response): TokenResponse {
@@ -146,7 +153,7 @@ export class AuthController {
   }
 
   private hasSessionCookie(req: Request): boolean {
-    return typeof (req.cookies as Record<string, unknown> | undefined)?.[sessionCookieName(this.options)] === 'string';
+    return cookieOf(req, sessionCookieName(this.options)) !== undefined;
   }
 
   /** The browser-session cookie, when the request carried one. */

@@ -1,8 +1,10 @@
-import { Controller, Get, Header, Inject } from '@nestjs/common';
+import { Controller, Get, Header, Inject, UseFilters } from '@nestjs/common';
 import { Public } from '../access/public.decorator';
 import { jwks, SigningKeySet } from '../tokens/signing-keys.loader';
 import { SIGNING_KEYS } from '../tokens/tokens.constants';
+import { ProblemDetailsFilter } from './problem-details.filter';
 
+@UseFilters(ProblemDetailsFilter)
 @Controller('.well-known')
 export class JwksController {
   private readonly body: ReturnType<typeof jwks>;

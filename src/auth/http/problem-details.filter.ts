@@ -34,8 +34,10 @@ export function toAuthError(exception: unknown): AuthError {
 }
 
 /**
- * The one place errors become HTTP: application/problem+json (RFC 9457) with a stable `code`.
- * Internal messages and stacks are logged, never sent.
+ * Where auth's errors become HTTP: application/problem+json (RFC 9457) with a stable `code`.
+ * Internal messages and stacks are logged, never sent. On auth's own controllers
+ * (`@UseFilters(ProblemDetailsFilter)`) it answers every error; on the host's routes only
+ * AuthErrorFilter applies.
  */
 @Catch()
 export class ProblemDetailsFilter implements ExceptionFilter {
@@ -77,3 +79,11 @@ function wwwAuthenticate(code: AuthErrorCode, maxAge?: number): string {
   }
   return 'Bearer';
 }
+
+/**
+ * Installed application-wide, but catches only AuthError, which only auth throws: what auth's
+ * guards refuse on a host's route (401/403/503) answers in auth's format, and every other
+ * exception of the host keeps the host's filters, status codes and messages.
+ */
+@Catch(AuthError)
+export class AuthErrorFilter extends ProblemDetailsFilter {}

@@ -62,4 +62,11 @@ describe('AuthAudit', () => {
     expect(audit.hashIp('198.51.100.1')).toBe(first);
     expect(new AuthAudit(keys, metrics, { info: jest.fn(), level: 'info', isLevelEnabled: () => true } as unknown as Logger).hashIp('198.51.100.1')).toBe(first);
   });
+
+  it("writes to a host's Nest LoggerService through log(), with the context AuthAudit", () => {
+    const log = jest.fn();
+    const audit = new AuthAudit(keys, metrics, { log, error: jest.fn(), warn: jest.fn() });
+    audit.record('logout', { userId: 'u2', sid: 's2' }, { requestId: 'r-1' });
+    expect(log).toHaveBeenCalledWith({ audit: true, event: 'logout', reqId: 'r-1', userId: 'u2', sid: 's2' }, 'AuthAudit');
+  });
 });

@@ -1,6 +1,7 @@
 import { createHmac, hkdfSync } from 'node:crypto';
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable, Optional, type LoggerService } from '@nestjs/common';
 import pino, { type Logger } from 'pino';
+import type { AuditLogger } from '../common/auth-settings';
 import { AuthMetrics } from './auth-metrics.service';
 import { boundedMemo } from '../common/bounded-memo';
 import { SIGNING_KEYS } from '../tokens/tokens.constants';
@@ -44,12 +45,9 @@ export interface AuditSource {
   readonly requestId?: string;
 }
 
-/**
- * Optional DI token: the application's pino logger, for the audit trail to share its destination,
- * format and redaction. Without it the trail goes to stdout through a plain pino logger.
- */
-export const AUDIT_LOGGER = Symbol('AUDIT_LOGGER');
 
+/** The host's audit logger (AuthModuleOptions.auditLogger), as the module provides it. */
+export const AUDIT_LOGGER = Symbol('AUDIT_LOGGER');
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 const CONTROL_OR_FORMAT = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
@@ -73,27 +71,22 @@ export function escapeControl(s: string): string {
 export class AuthAudit {
   /** Memoised (an HMAC per event was ~1 % of refresh CPU); bounded, so no memory growth. */
   readonly hashIp: (ip: string) => string;
-  /** Writes at info whatever the logger's level; null when the logger is silent. */
-  private readonly logger: Logger | null;
+  /** Writes one line; null when the logger is silent. */
+  private readonly write: ((line: Record<string, string | number | boolean>, event: AuditEvent) => void) | null;
 
   constructor(
     @Inject(SIGNING_KEYS) keys: SigningKeySet,
     private readonly metrics: AuthMetrics,
-    @Optional() @Inject(AUDIT_LOGGER) logger?: Logger,
+    @Optional() @Inject(AUDIT_LOGGER) logger?: AuditLogger | null,
   ) {
     const ipKey = Buffer.from(hkdfSync('sha256', keys.macSeed, 'auth-domain', 'audit-ip/v1', 32));
     this.hashIp = boundedMemo((ip) => createHmac('sha256', ipKey).update(ip).digest('base64url').slice(0, 12));
-    const base = logger ?? pino({ timestamp: pino.stdTimeFunctions.isoTime });
-    // The trail does not depend on LOG_LEVEL: an operator who quiets the logs to `warn` still gets
-    // every audit event (at info level, on the same stream). Only `silent` silences it. Decided
-    // once: a child logger per event cost ~3 % of refresh CPU at LOG_LEVEL=warn.
-    if (base.level === 'silent') this.logger = null;
-    else this.logger = base.isLevelEnabled('info') ? base : base.child({}, { level: 'info' });
+    this.write = writerFor(logger ?? pino({ timestamp: pino.stdTimeFunctions.isoTime }));
   }
 
   record(event: AuditEvent, fields: AuditFields = {}, from: AuditSource = {}): void {
     this.metrics.event(event);
-    if (!this.logger) return;
+    if (!this.write) return;
     const line: Record<string, string | number | boolean> = { audit: true, event };
     if (from.requestId !== undefined) line.reqId = escapeControl(from.requestId.length > 200 ? from.requestId.slice(0, 200) : from.requestId);
     if (from.ip !== undefined) line.ipHash = this.hashIp(from.ip);
@@ -102,6 +95,26 @@ export class AuthAudit {
       if (v === undefined) continue;
       line[k] = typeof v === 'string' ? escapeControl(v.length > 200 ? v.slice(0, 200) : v) : v;
     }
-    this.logger.info(line, event);
+    this.write(line, event);
   }
+}
+
+function isPino(logger: AuditLogger): logger is Logger {
+  return typeof (logger as Logger).isLevelEnabled === 'function';
+}
+
+/**
+ * A pino logger gets the line as its object, at info whatever its level: an operator who quiets
+ * the logs to `warn` still gets every audit event. Only `silent` silences it. A Nest LoggerService
+ * gets it through log(), with the context `AuthAudit`.
+ */
+function writerFor(logger: AuditLogger): ((line: Record<string, string | number | boolean>, event: AuditEvent) => void) | null {
+  if (!isPino(logger)) {
+    const nest: LoggerService = logger;
+    return (line) => nest.log(line, 'AuthAudit');
+  }
+  if (logger.level === 'silent') return null;
+  // Decided once, not per event: a child logger per event is measurable on the refresh path.
+  const info = logger.isLevelEnabled('info') ? logger : logger.child({}, { level: 'info' });
+  return (line, event) => info.info(line, event);
 }

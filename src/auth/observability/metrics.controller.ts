@@ -1,12 +1,14 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get, Header, UseFilters } from '@nestjs/common';
 import { AuthMetrics } from './auth-metrics.service';
 import { Public } from '../access/public.decorator';
+import { ProblemDetailsFilter } from '../http/problem-details.filter';
 
 /**
  * Prometheus scrape endpoint. Public (a scraper has no user token) but carries no personal data:
  * counts and latencies only. Do not route it from the internet: block /metrics at the edge proxy
  * or ingress (see README).
  */
+@UseFilters(ProblemDetailsFilter)
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly metrics: AuthMetrics) {}

@@ -30,6 +30,17 @@ export function createRedisConnection(url: string, name: string): Redis {
 }
 
 /**
+ * A connection of auth's own to the server the host's client talks to (same host, port,
+ * credentials, TLS), with auth's fail-fast settings. Auth never closes or reconfigures the host's
+ * client itself.
+ */
+export function duplicateRedisConnection(host: Redis, name: string): Redis {
+  const client = host.duplicate({ ...redisOptions(), connectionName: name });
+  client.on('error', () => undefined);
+  return client;
+}
+
+/**
  * The commands issued during one turn of the event loop leave in one socket write: the socket is
  * corked at the first and uncorked from setImmediate, once the I/O callbacks of that turn (other
  * requests' commands among them) have run. A socket write costs ~18 µs of CPU on the benchmark

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { AuthModuleOptions } from '../auth.module-definition';
+import type { AuthSettings } from '../common/auth-settings';
 import { AuthError } from '../errors/auth-error.model';
 import { newSessionId } from '../tokens/session-id.codec';
 import { MemoryRevocationStore } from './revocation-store.memory-adapter';
@@ -38,7 +38,7 @@ describe('RevocationView', () => {
     store = new MemoryRevocationStore();
     const subscribe = jest.spyOn(store, 'subscribe');
     feed = () => subscribe.mock.calls[0][0];
-    view = new RevocationView(store, { revocationMaxStaleness: MAX_STALENESS } as AuthModuleOptions, clock);
+    view = new RevocationView(store, { revocationMaxStaleness: MAX_STALENESS } as AuthSettings, clock);
   });
 
   afterEach(async () => {

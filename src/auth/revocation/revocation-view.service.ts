@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { AuthError, storeUnavailable } from '../errors/auth-error.model';
 import { Clock, CLOCK } from '../common/clock.port';
-import { AUTH_OPTIONS, AuthModuleOptions } from '../auth.module-definition';
+import { AUTH_SETTINGS, AuthSettings } from '../common/auth-settings';
 import { sessionCreatedAt } from '../tokens/session-id.codec';
 import { REVOCATION_STORE, RevocationEntry, RevocationStore } from './revocation-store.port';
 
@@ -33,7 +33,7 @@ export class RevocationView implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     @Inject(REVOCATION_STORE) private readonly store: RevocationStore,
-    @Inject(AUTH_OPTIONS) private readonly options: AuthModuleOptions,
+    @Inject(AUTH_SETTINGS) private readonly options: AuthSettings,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 

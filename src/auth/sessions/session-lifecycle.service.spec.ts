@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AttemptKeyer } from '../abuse/attempt-keys';
 import { MemoryLoginAttemptStore } from '../abuse/login-attempt-store.memory-adapter';
-import { DEFAULT_LOCKOUT_POLICY, type AuthModuleOptions } from '../auth.module-definition';
+import { DEFAULT_LOCKOUT_POLICY, type AuthSettings } from '../common/auth-settings';
 import type { AuthAudit } from '../observability/auth-audit.service';
 import type { AuthMetrics } from '../observability/auth-metrics.service';
 import { SessionLifecycleService } from './session-lifecycle.service';
@@ -53,7 +53,7 @@ describe('SessionLifecycleService.login: one password verification on every path
     compromiseAction: 'REVOKE_ALL',
     lockout: DEFAULT_LOCKOUT_POLICY,
     bindingMismatchAction: 'revoke',
-  } as unknown as AuthModuleOptions;
+  } as unknown as AuthSettings;
 
   const service = new SessionLifecycleService(
     credentials,
@@ -144,7 +144,7 @@ describe('SessionLifecycleService.refresh: the access token signed during the ro
     compromiseAction: 'REVOKE_SESSION',
     lockout: DEFAULT_LOCKOUT_POLICY,
     bindingMismatchAction: 'revoke',
-  } as unknown as AuthModuleOptions;
+  } as unknown as AuthSettings;
   const accessTokens = new AccessTokenService(keys, options, clock);
   const sessions = new MemorySessionStore();
   const codec = new RefreshTokenCodec(seed);

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AUTH_OPTIONS, AuthModuleOptions } from '../auth.module-definition';
+import { AUTH_SETTINGS, AuthSettings } from '../common/auth-settings';
 import { AuthAudit } from '../observability/auth-audit.service';
 import type { AuthPrincipal } from '../access/auth-principal.model';
 import { Clock, CLOCK } from '../common/clock.port';
@@ -58,7 +58,7 @@ export class SessionLifecycleService {
     @Inject(SESSION_STORE) private readonly sessions: SessionStore,
     @Inject(REVOCATION_STORE) private readonly revocationStore: RevocationStore,
     @Inject(REFRESH_CODEC) private readonly codec: RefreshTokenCodec,
-    @Inject(AUTH_OPTIONS) private readonly options: AuthModuleOptions,
+    @Inject(AUTH_SETTINGS) private readonly options: AuthSettings,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly accessTokens: AccessTokenService,
     private readonly revocationView: RevocationView,

@@ -3,7 +3,7 @@ import { createHmac, generateKeyPairSync, KeyObject, randomBytes, sign as crypto
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AuthModuleOptions } from '../auth.module-definition';
+import type { AuthSettings } from '../common/auth-settings';
 import { AuthError, AuthErrorCode } from '../errors/auth-error.model';
 import { AccessTokenService, CLOCK_TOLERANCE_SECONDS } from './access-token.service';
 import { newSessionId } from './session-id.codec';
@@ -18,8 +18,8 @@ class ManualClock {
   now = (): number => this.t;
 }
 
-function options(overrides: Partial<AuthModuleOptions> = {}): AuthModuleOptions {
-  return { issuer: ISSUER, audience: AUDIENCE, accessTokenTtl: TTL, verifiedTokenCacheSize: 100, ...overrides } as AuthModuleOptions;
+function options(overrides: Partial<AuthSettings> = {}): AuthSettings {
+  return { issuer: ISSUER, audience: AUDIENCE, accessTokenTtl: TTL, verifiedTokenCacheSize: 100, ...overrides } as AuthSettings;
 }
 
 /** A key pair of `algorithm` generated into `dir` (private.pem, public.pem). */

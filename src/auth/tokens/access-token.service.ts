@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { constants as cryptoConstants, KeyObject, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 import { AuthError } from '../errors/auth-error.model';
 import { Clock, CLOCK } from '../common/clock.port';
-import { AUTH_OPTIONS, AuthModuleOptions } from '../auth.module-definition';
+import { AUTH_SETTINGS, AuthSettings } from '../common/auth-settings';
 import { SIGNING_KEYS } from './tokens.constants';
 import { ALLOWED_ALGORITHMS, SigningKeySet, VerificationKey } from './signing-keys.loader';
 import { isSessionId } from './session-id.codec';
@@ -60,7 +60,7 @@ export class AccessTokenService implements OnModuleDestroy {
 
   constructor(
     @Inject(SIGNING_KEYS) private readonly keys: SigningKeySet,
-    @Inject(AUTH_OPTIONS) private readonly options: AuthModuleOptions,
+    @Inject(AUTH_SETTINGS) private readonly options: AuthSettings,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {
     this.cacheMax = options.verifiedTokenCacheSize;

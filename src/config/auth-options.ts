@@ -1,0 +1,31 @@
+import type { AuthModuleOptions } from '../auth';
+import type { AppConfig } from './app-config.schema';
+
+/** This application's environment (loadConfig) as AuthModule options. */
+export function authOptionsFromConfig(c: AppConfig): AuthModuleOptions {
+  return {
+    issuer: c.jwt.issuer,
+    audience: c.jwt.audience,
+    accessTokenTtl: c.accessTokenTtl,
+    sessionIdleTtl: c.refreshTokenTtl,
+    sessionAbsoluteTtl: c.refreshStorageTtl,
+    refreshReuseGrace: c.refreshReuseGrace,
+    compromiseAction: c.compromiseAction,
+    cookie: c.cookie,
+    keys: {
+      privateKeyPath: c.jwt.privateKeyPath,
+      publicKeyPath: c.jwt.publicKeyPath,
+      previousPublicKeyPaths: c.jwt.previousPublicKeyPaths,
+      algorithm: c.jwt.algorithm,
+      generateIfMissing: c.jwt.generateDevKeys,
+    },
+    redisUrl: c.redisUrl,
+    revocationMaxStaleness: c.revocationMaxStaleness,
+    signingThread: c.signingThread,
+    browser: { ...c.browserSession, publicOrigins: c.publicOrigins },
+    rateLimit: c.rateLimit,
+    deviceBinding: c.deviceBinding,
+    bindingMismatchAction: c.bindingMismatchAction,
+    reauthMaxAge: c.reauthMaxAge,
+  };
+}
