@@ -113,7 +113,7 @@ describe('audit log (captured pino output)', () => {
     const cookie = refreshCookieOf(cookieLogin)!;
     secrets.add(cookie.value).add(cookieLogin.body.accessToken);
     const viaCookie = await flow(() =>
-      request(t.http).post('/auth/refresh').set('X-Forwarded-For', home).set('User-Agent', CHROME_ON_MACOS).set('Cookie', `${cookie.name}=${cookie.value}`),
+      request(t.http).post('/auth/refresh').set('Sec-Fetch-Site', 'same-origin').set('X-Forwarded-For', home).set('User-Agent', CHROME_ON_MACOS).set('Cookie', `${cookie.name}=${cookie.value}`),
     );
     once(viaCookie, 'refresh');
 

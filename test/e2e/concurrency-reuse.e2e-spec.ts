@@ -78,7 +78,7 @@ describe('concurrent refreshes with REFRESH_REUSE_GRACE=10 (Redis + PostgreSQL)'
     const loginRes = await request(a.http).post('/auth/login').send({ email, password: PASSWORD });
     const cookie = refreshCookieOf(loginRes)!.value;
     const responses = await Promise.all(
-      Array.from({ length: N }, () => request(a.http).post('/auth/refresh').set('Cookie', `${REFRESH_COOKIE}=${cookie}`)),
+      Array.from({ length: N }, () => request(a.http).post('/auth/refresh').set('Sec-Fetch-Site', 'same-origin').set('Cookie', `${REFRESH_COOKIE}=${cookie}`)),
     );
     const { ok, codes } = tally(responses);
     expect(codes).toEqual({});
@@ -88,7 +88,7 @@ describe('concurrent refreshes with REFRESH_REUSE_GRACE=10 (Redis + PostgreSQL)'
     const [successor] = cookies;
     expect(successor).toBeDefined();
     expect(successor).not.toBe(cookie);
-    const next = await request(a.http).post('/auth/refresh').set('Cookie', `${REFRESH_COOKIE}=${successor}`);
+    const next = await request(a.http).post('/auth/refresh').set('Sec-Fetch-Site', 'same-origin').set('Cookie', `${REFRESH_COOKIE}=${successor}`);
     expect(next.status).toBe(200);
   });
 

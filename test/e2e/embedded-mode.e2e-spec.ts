@@ -69,7 +69,7 @@ describe('embedded mode (in-memory stores + PGlite)', () => {
     expect(who.status).toBe(200);
     expect(who.body).toEqual({ sub: reg.body.id, sid: expect.any(String) });
 
-    const refreshed = await request(t.http).post('/auth/refresh').set('Cookie', `${REFRESH_COOKIE}=${c1.value}`);
+    const refreshed = await request(t.http).post('/auth/refresh').set('Sec-Fetch-Site', 'same-origin').set('Cookie', `${REFRESH_COOKIE}=${c1.value}`);
     expect(refreshed.status).toBe(200);
     const c2 = refreshCookieOf(refreshed)!;
     expect(c2.value).not.toBe(c1.value);
@@ -81,7 +81,7 @@ describe('embedded mode (in-memory stores + PGlite)', () => {
     expect(out.status).toBe(204);
     expect(refreshCookieOf(out)?.value).toBe('');
     expectProblem(await me(refreshed.body.accessToken), 401, 'SESSION_REVOKED');
-    expectProblem(await request(t.http).post('/auth/refresh').set('Cookie', `${REFRESH_COOKIE}=${c2.value}`), 401, 'REFRESH_TOKEN_INVALID');
+    expectProblem(await request(t.http).post('/auth/refresh').set('Sec-Fetch-Site', 'same-origin').set('Cookie', `${REFRESH_COOKIE}=${c2.value}`), 401, 'REFRESH_TOKEN_INVALID');
   });
 
   it('wrong password and unknown email are the same 401 INVALID_CREDENTIALS', async () => {

@@ -212,7 +212,7 @@ describe('errors, limits and headers (Redis + PostgreSQL)', () => {
     it('an over-long bearer token and an over-long refresh cookie are refused cleanly', async () => {
       expectProblem(await request(t.http).get('/auth/me').set('Authorization', `Bearer ${'a'.repeat(8000)}`), 401, 'ACCESS_TOKEN_INVALID');
       expectProblem(
-        await request(t.http).post('/auth/refresh').set('Cookie', `__Secure-refresh_token=${'a'.repeat(4000)}`),
+        await request(t.http).post('/auth/refresh').set('Sec-Fetch-Site', 'same-origin').set('Cookie', `__Secure-refresh_token=${'a'.repeat(4000)}`),
         401,
         'REFRESH_TOKEN_INVALID',
       );

@@ -243,7 +243,7 @@ describe('auth as a guest in a host application (plain NestFactory bootstrap)', 
       expect(loginRes.headers['cache-control']).toBe('no-store');
       const cookie = setCookies(loginRes).map(parseSetCookie).find((c) => c.name === '__Secure-refresh_token');
       expect(cookie).toBeDefined();
-      const refreshed = await request(h.http).post('/auth/refresh').set('Cookie', `__Secure-refresh_token=${cookie!.value}`);
+      const refreshed = await request(h.http).post('/auth/refresh').set('Sec-Fetch-Site', 'same-origin').set('Cookie', `__Secure-refresh_token=${cookie!.value}`);
       expect(refreshed.status).toBe(200);
       expect(refreshed.body.accessToken).toEqual(expect.any(String));
       // The old cookie is now the previous token: its successor has been handed out.

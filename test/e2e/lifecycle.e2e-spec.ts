@@ -147,7 +147,7 @@ describe('session lifecycle (Redis + PostgreSQL)', () => {
       const { email } = await register(t.http, uniqueEmail('rot-cookie'));
       const first = await request(t.http).post('/auth/login').send({ email, password: 'correct horse battery staple 42' });
       const c1 = refreshCookieOf(first)!;
-      const res = await request(t.http).post('/auth/refresh').set('Cookie', `${REFRESH_COOKIE}=${c1.value}`);
+      const res = await request(t.http).post('/auth/refresh').set('Sec-Fetch-Site', 'same-origin').set('Cookie', `${REFRESH_COOKIE}=${c1.value}`);
       expect(res.status).toBe(200);
       expect(res.headers['cache-control']).toBe('no-store');
       expect(res.body).toEqual({ accessToken: expect.any(String), tokenType: 'Bearer', expiresIn: 900 });
@@ -158,9 +158,25 @@ describe('session lifecycle (Redis + PostgreSQL)', () => {
       expect(decodeJwt(res.body.accessToken).payload.sid).toBe(decodeJwt(first.body.accessToken).payload.sid);
       expect((await me(res.body.accessToken)).status).toBe(200);
       // And the new cookie rotates again.
-      const again = await request(t.http).post('/auth/refresh').set('Cookie', `${REFRESH_COOKIE}=${c2!.value}`);
+      const again = await request(t.http).post('/auth/refresh').set('Sec-Fetch-Site', 'same-origin').set('Cookie', `${REFRESH_COOKIE}=${c2!.value}`);
       expect(again.status).toBe(200);
       expect(refreshCookieOf(again)!.value).not.toBe(c2!.value);
+    });
+
+    it('the refresh cookie only from our own origin: a cross-site or header-less refresh or logout → 403 CSRF_TOKEN_INVALID, nothing rotates or ends', async () => {
+      const { email } = await register(t.http, uniqueEmail('rot-origin'));
+      const first = await request(t.http).post('/auth/login').send({ email, password: 'correct horse battery staple 42' });
+      const jar = `${REFRESH_COOKIE}=${refreshCookieOf(first)!.value}`;
+      const self = `http://127.0.0.1:${(t.http.address() as { port: number }).port}`;
+      const crossSite = { Origin: 'https://evil.example', 'Sec-Fetch-Site': 'cross-site', Cookie: jar };
+      expectProblem(await request(t.http).post('/auth/refresh').set(crossSite), 403, 'CSRF_TOKEN_INVALID');
+      expectProblem(await request(t.http).post('/auth/logout').set(crossSite), 403, 'CSRF_TOKEN_INVALID');
+      expectProblem(await request(t.http).post('/auth/refresh').set({ Origin: 'https://evil.example', Cookie: jar }), 403, 'CSRF_TOKEN_INVALID');
+      expectProblem(await request(t.http).post('/auth/refresh').set({ 'Sec-Fetch-Site': 'same-site', Cookie: jar }), 403, 'CSRF_TOKEN_INVALID');
+      expectProblem(await request(t.http).post('/auth/refresh').set('Cookie', jar), 403, 'CSRF_TOKEN_INVALID');
+      // The session was neither rotated nor ended: the same cookie still works from our origin.
+      expect((await me(first.body.accessToken)).status).toBe(200);
+      expect((await request(t.http).post('/auth/refresh').set({ Origin: self, Cookie: jar })).status).toBe(200);
     });
 
     it('rotates via the body: the new refresh token comes back in the body, no cookie', async () => {
@@ -262,9 +278,9 @@ describe('session lifecycle (Redis + PostgreSQL)', () => {
       const { email } = await register(t.http, uniqueEmail('theft-cookie'));
       const loginRes = await request(t.http).post('/auth/login').send({ email, password: 'correct horse battery staple 42' });
       const old = refreshCookieOf(loginRes)!.value;
-      expect((await request(t.http).post('/auth/refresh').set('Cookie', `${REFRESH_COOKIE}=${old}`)).status).toBe(200);
+      expect((await request(t.http).post('/auth/refresh').set('Sec-Fetch-Site', 'same-origin').set('Cookie', `${REFRESH_COOKIE}=${old}`)).status).toBe(200);
       clock.advanceSeconds(GRACE + 1);
-      const res = await request(t.http).post('/auth/refresh').set('Cookie', `${REFRESH_COOKIE}=${old}`);
+      const res = await request(t.http).post('/auth/refresh').set('Sec-Fetch-Site', 'same-origin').set('Cookie', `${REFRESH_COOKIE}=${old}`);
       expectProblem(res, 401, 'REFRESH_TOKEN_REUSED');
       const cleared = refreshCookieOf(res);
       expect(cleared).toBeDefined();
@@ -327,7 +343,7 @@ describe('session lifecycle (Redis + PostgreSQL)', () => {
       let cookie = refreshCookieOf(res)!.value;
       for (let i = 0; i < 3; i++) {
         clock.advanceSeconds(500);
-        const r = await request(t.http).post('/auth/refresh').set('Cookie', `${REFRESH_COOKIE}=${cookie}`);
+        const r = await request(t.http).post('/auth/refresh').set('Sec-Fetch-Site', 'same-origin').set('Cookie', `${REFRESH_COOKIE}=${cookie}`);
         expect(r.status).toBe(200);
         cookie = refreshCookieOf(r)!.value;
         if (i === 2) {

@@ -76,13 +76,13 @@ describe('revocation and sessions (Redis + PostgreSQL)', () => {
       const loginRes = await request(t.http).post('/auth/login').send({ email, password: PASSWORD });
       const cookie = refreshCookieOf(loginRes)!.value;
 
-      const res = await request(t.http).post('/auth/logout').set('Cookie', `${REFRESH_COOKIE}=${cookie}`);
+      const res = await request(t.http).post('/auth/logout').set('Sec-Fetch-Site', 'same-origin').set('Cookie', `${REFRESH_COOKIE}=${cookie}`);
       expect(res.status).toBe(204);
       expectClearedCookie(res);
       expectProblem(await me(loginRes.body.accessToken), 401, 'SESSION_REVOKED');
-      expectProblem(await request(t.http).post('/auth/refresh').set('Cookie', `${REFRESH_COOKIE}=${cookie}`), 401, 'REFRESH_TOKEN_INVALID');
+      expectProblem(await request(t.http).post('/auth/refresh').set('Sec-Fetch-Site', 'same-origin').set('Cookie', `${REFRESH_COOKIE}=${cookie}`), 401, 'REFRESH_TOKEN_INVALID');
       // Logging out an ended session again with the same token is harmless.
-      expect((await request(t.http).post('/auth/logout').set('Cookie', `${REFRESH_COOKIE}=${cookie}`)).status).toBe(204);
+      expect((await request(t.http).post('/auth/logout').set('Sec-Fetch-Site', 'same-origin').set('Cookie', `${REFRESH_COOKIE}=${cookie}`)).status).toBe(204);
     });
 
     it('with only the refresh token in the body: 204, and the session is dead', async () => {
@@ -102,9 +102,10 @@ describe('revocation and sessions (Redis + PostgreSQL)', () => {
       const res = await request(t.http)
         .post('/auth/logout')
         .set('Authorization', bearer(loginRes.body.accessToken))
+        .set('Sec-Fetch-Site', 'same-origin')
         .set('Cookie', `${REFRESH_COOKIE}=${cookie}`);
       expect(res.status).toBe(204);
-      expectProblem(await request(t.http).post('/auth/refresh').set('Cookie', `${REFRESH_COOKIE}=${cookie}`), 401, 'REFRESH_TOKEN_INVALID');
+      expectProblem(await request(t.http).post('/auth/refresh').set('Sec-Fetch-Site', 'same-origin').set('Cookie', `${REFRESH_COOKIE}=${cookie}`), 401, 'REFRESH_TOKEN_INVALID');
     });
 
     it('with nothing: 401 ACCESS_TOKEN_MISSING; with a refresh token we never issued: 401 REFRESH_TOKEN_INVALID, victim untouched', async () => {

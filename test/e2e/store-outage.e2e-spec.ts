@@ -98,7 +98,7 @@ describe('Redis outage (Redis + PostgreSQL)', () => {
 
     it('refresh → 503 and no token; the refresh cookie is kept (it is not the cookie\'s fault)', async () => {
       expectUnavailable(await refreshViaBody(t.http, s.refreshToken));
-      expectUnavailable(await request(t.http).post('/auth/refresh').set('Cookie', `${REFRESH_COOKIE}=${cookie}`));
+      expectUnavailable(await request(t.http).post('/auth/refresh').set('Sec-Fetch-Site', 'same-origin').set('Cookie', `${REFRESH_COOKIE}=${cookie}`));
     });
 
     it('logout, logout-all, listing and revoking sessions → 503 with Retry-After', async () => {
@@ -142,7 +142,7 @@ describe('Redis outage (Redis + PostgreSQL)', () => {
 
     it('sessions from before a restart of the (non-persistent) Redis are rejected cleanly: 401, not 500', async () => {
       expectProblem(await refreshViaBody(t.http, s.refreshToken), 401, 'REFRESH_TOKEN_INVALID');
-      const res = await request(t.http).post('/auth/refresh').set('Cookie', `${REFRESH_COOKIE}=${cookie}`);
+      const res = await request(t.http).post('/auth/refresh').set('Sec-Fetch-Site', 'same-origin').set('Cookie', `${REFRESH_COOKIE}=${cookie}`);
       expectProblem(res, 401, 'REFRESH_TOKEN_INVALID');
       expect(refreshCookieOf(res)?.value).toBe('');
       // The local view kept the pre-outage revocation.

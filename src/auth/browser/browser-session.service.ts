@@ -168,6 +168,14 @@ export class BrowserSessionService {
     };
   }
 
+  /**
+   * The origin rule alone, for the other cookie-carried credential: the refresh cookie (refresh and
+   * logout). It has no CSRF token to check; the cookie's SameSite and this rule keep other sites out.
+   */
+  assertSameOrigin(req: RequestOrigin): void {
+    if (!this.sameOrigin(req)) this.refuse(req, 'foreign origin (refresh cookie)');
+  }
+
   private assertCsrf(parsed: ParsedRefreshToken, req: RequestOrigin): void {
     if (!this.sameOrigin(req)) this.refuse(req, 'foreign origin', parsed);
     const expected = Buffer.from(this.csrfToken(parsed.userId, parsed.sid), 'utf8');

@@ -16,6 +16,8 @@ import { clientOf } from './client-context';
 import { AuthError } from '../errors/auth-error.model';
 import { NoStore } from './no-store.decorator';
 import { cookieOf } from './request-cookies';
+import { BrowserSessionService } from '../browser/browser-session.service';
+import { requestOriginOf } from '../browser/request-origin';
 import { JsonBodyInterceptor } from './json-body.interceptor';
 import { ProblemDetailsFilter } from './problem-details.filter';
 
@@ -42,6 +44,7 @@ const throttled = UseGuards(AuthThrottlerGuard);
 export class AuthController {
   constructor(
     private readonly auth: SessionLifecycleService,
+    private readonly browser: BrowserSessionService,
     @Inject(AUTH_SETTINGS) private readonly options: AuthSettings,
   ) {}
 
@@ -73,6 +76,7 @@ export class AuthController {
     const fromBody = body.refreshToken;
     const token = fromBody ?? this.cookieToken(req);
     if (token === undefined) throw new AuthError('REFRESH_TOKEN_MISSING');
+    if (fromBody === undefined) this.browser.assertSameOrigin(requestOriginOf(req));
     try {
       return this.deliver(await this.auth.refresh(token, clientOf(req)), fromBody !== undefined ? 'body' : 'cookie', res);
     } catch (e) {
@@ -92,7 +96,9 @@ export class AuthController {
     @CurrentUser() principal: AuthPrincipal | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<void> {
-    const refreshToken = body.refreshToken ?? this.cookieToken(req);
+    const cookieToken = body.refreshToken === undefined && !principal ? this.cookieToken(req) : undefined;
+    if (cookieToken !== undefined) this.browser.assertSameOrigin(requestOriginOf(req));
+    const refreshToken = body.refreshToken ?? cookieToken;
     const failure = authFailureOf(req) as AuthError | undefined;
     if (!principal && refreshToken === undefined) {
       // The bearer (or session cookie) named a session that is already over: logging out again is a success.
