@@ -29,6 +29,11 @@ export interface AuthModuleOptions {
   };
   /** Null: in-memory stores (single process only). */
   readonly redisUrl: string | null;
+  /**
+   * With in-memory stores (no redisUrl): a directory where their sessions and revocations are kept
+   * across restarts (EMBEDDED_DATA_DIR). Null or absent: kept nowhere, a restart forgets them.
+   */
+  readonly embeddedStateDir?: string | null;
   /** Milliseconds the local revocation view may be disconnected before the guard asks Redis. */
   readonly revocationMaxStaleness: number;
   /** Entries in the verified-token cache; 0 disables it. */
@@ -101,6 +106,8 @@ export function authOptionsFromConfig(c: AppConfig): AuthModuleOptions {
       generateIfMissing: c.jwt.generateDevKeys,
     },
     redisUrl: c.redisUrl,
+    // Beside the embedded user database, unless that is in memory too.
+    embeddedStateDir: c.embeddedDataDir === ':memory:' ? null : c.embeddedDataDir,
     revocationMaxStaleness: c.revocationMaxStaleness,
     verifiedTokenCacheSize: 10000,
     signingThread: c.signingThread,
