@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
-# Production image: `docker compose up --build` (see docker-compose.yml). Nothing in CI or the
-# tests depends on it.
+# Production image: `docker compose up --build` (see docker-compose.yml, docs/operations.md). CI
+# has no Docker engine and does not build it; scripts/check-compose.js (run by `npm test`) checks
+# that .dockerignore keeps out secrets and local state but keeps in every source copied below.
 
 # --- build: all dependencies, compile, then drop the dev ones -----------------------------------
 FROM node:20-slim AS build

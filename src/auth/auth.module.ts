@@ -24,16 +24,15 @@ import { BrowserController } from './browser/browser.controller';
 import { BROWSER_SESSION_CODEC, BROWSER_SESSION_TAG, BrowserSessionService } from './browser/browser-session.service';
 import { SignInPageController } from './browser/sign-in-page.controller';
 import { CLOCK, systemClock } from './common/clock.port';
+import { createEmbeddedStores, EMBEDDED_STORES, type EmbeddedStores } from './embedded/embedded-stores.factory';
 import { AuthErrorFilter } from './http/problem-details.filter';
 import { AuthenticationGuard } from './access/authentication.guard';
 import { AccessTokenStrategy } from './access/access-token.strategy';
 import { JwksController } from './http/jwks.controller';
 import { connectQuietly, createRedisConnection, duplicateRedisConnection, REDIS_CONNECTION } from './redis/redis-connection.factory';
-import { MemoryRevocationStore } from './revocation/revocation-store.memory-adapter';
 import { RedisRevocationStore } from './revocation/revocation-store.redis-adapter';
 import { RevocationView } from './revocation/revocation-view.service';
 import { REVOCATION_STORE } from './revocation/revocation-store.port';
-import { MemorySessionStore } from './sessions/session-store.memory-adapter';
 import { RedisSessionStore } from './sessions/session-store.redis-adapter';
 import { SESSION_STORE } from './sessions/session-store.port';
 import { SessionsController } from './http/sessions.controller';
@@ -88,20 +87,30 @@ const providers: Provider[] = [
         return null;
       }
       const client = options.redis ? duplicateRedisConnection(options.redis, 'auth') : createRedisConnection(o.redisUrl as string, 'auth');
-      if (!(await connectQuietly(client))) logger.warn('Redis is unreachable; state-changing endpoints answer 503 until it is back');
+      if (!(await connectQuietly(client))) logger.error('Redis is unreachable; state-changing endpoints answer 503 until it is back');
       return client;
     },
   },
   {
+    provide: EMBEDDED_STORES,
+    inject: [REDIS_CONNECTION, AUTH_SETTINGS],
+    useFactory: (redis: Redis | null, o: AuthSettings): EmbeddedStores | null => {
+      if (redis) return null;
+      const stores = createEmbeddedStores(o.embeddedStateDir);
+      if (stores.file) logger.log(`sessions and revocations are kept in ${stores.file.path} across restarts`);
+      return stores;
+    },
+  },
+  {
     provide: SESSION_STORE,
-    inject: [REDIS_CONNECTION],
-    useFactory: (redis: Redis | null) => (redis ? new RedisSessionStore(redis) : new MemorySessionStore()),
+    inject: [REDIS_CONNECTION, EMBEDDED_STORES],
+    useFactory: (redis: Redis | null, embedded: EmbeddedStores | null) => (redis ? new RedisSessionStore(redis) : embedded!.sessions),
   },
   {
     provide: REVOCATION_STORE,
-    inject: [REDIS_CONNECTION],
-    useFactory: (redis: Redis | null) =>
-      redis ? new RedisRevocationStore(redis, () => duplicateRedisConnection(redis, 'auth-revocations')) : new MemoryRevocationStore(),
+    inject: [REDIS_CONNECTION, EMBEDDED_STORES],
+    useFactory: (redis: Redis | null, embedded: EmbeddedStores | null) =>
+      redis ? new RedisRevocationStore(redis, () => duplicateRedisConnection(redis, 'auth-revocations')) : embedded!.revocations,
   },
   {
     provide: LOGIN_ATTEMPT_STORE,

@@ -20,6 +20,8 @@ export function authOptionsFromConfig(c: AppConfig): AuthModuleOptions {
       generateIfMissing: c.jwt.generateDevKeys,
     },
     redisUrl: c.redisUrl,
+    // Beside the embedded user database, unless that is in memory too.
+    embeddedStateDir: c.embeddedDataDir === ':memory:' ? null : c.embeddedDataDir,
     revocationMaxStaleness: c.revocationMaxStaleness,
     signingThread: c.signingThread,
     browser: { ...c.browserSession, publicOrigins: c.publicOrigins },

@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import request from 'supertest';
 
 // PGlite's CommonJS build loads node builtins with a dynamic import(), which code evaluated in
@@ -155,4 +158,60 @@ describe('embedded mode (in-memory stores + PGlite)', () => {
     expect((await request(t.http).get('/nope')).body).toEqual(expect.objectContaining({ statusCode: 404 }));
     expectProblem(await request(t.http).get('/notes'), 401, 'ACCESS_TOKEN_MISSING');
   });
+});
+
+/**
+ * The embedded default with a data directory (EMBEDDED_DATA_DIR, as `npm start` uses ./data):
+ * users in PGlite there, sessions and revocations in its auth-state.json. What was promised before
+ * a restart holds after it: a logout stays a logout, a live session stays live.
+ */
+describe('embedded mode across a restart (same data directory and keys)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'embedded-restart-'));
+  const env = {
+    EMBEDDED_DATA_DIR: join(root, 'data'),
+    JWT_PRIVATE_KEY_PATH: join(root, 'keys', 'private.pem'),
+    JWT_PUBLIC_KEY_PATH: join(root, 'keys', 'public.pem'),
+  };
+  const boot = () => createTestApp({ redis: false, database: 'embedded', env });
+  let t: TestApp | undefined;
+  afterAll(async () => {
+    await t?.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('a logout, a logout-all and a rotation from before the restart hold after it', async () => {
+    t = await boot();
+    const loggedOut = await registerAndLogin(t.http, { tag: 'restart-logout' });
+    const live = await login(t.http, loggedOut.email);
+    const rotated = await refreshViaBody(t.http, live.refreshToken);
+    expect(rotated.status).toBe(200);
+    expect((await request(t.http).post('/auth/logout').set('Authorization', bearer(loggedOut.accessToken))).status).toBe(204);
+    const everywhere = await registerAndLogin(t.http, { tag: 'restart-logout-all' });
+    const elsewhere = await login(t.http, everywhere.email);
+    expect((await request(t.http).post('/auth/logout-all').set('Authorization', bearer(everywhere.accessToken))).status).toBe(204);
+    await t.close();
+
+    t = await boot();
+    const me = (token: string) => request(t!.http).get('/auth/me').set('Authorization', bearer(token));
+    // The logged-out session: its access token and its refresh token stay refused.
+    expectProblem(await me(loggedOut.accessToken), 401, 'SESSION_REVOKED');
+    expectProblem(await refreshViaBody(t.http, loggedOut.refreshToken), 401, 'REFRESH_TOKEN_INVALID');
+    // Every session of the user who logged out everywhere, too.
+    expectProblem(await me(everywhere.accessToken), 401, 'SESSION_REVOKED');
+    expectProblem(await me(elsewhere.accessToken), 401, 'SESSION_REVOKED');
+    expectProblem(await refreshViaBody(t.http, elsewhere.refreshToken), 401, 'REFRESH_TOKEN_INVALID');
+    // The live session carries on from its latest refresh token; the one it replaced is theft.
+    expect((await me(rotated.body.accessToken)).body).toEqual({ sub: live.userId, sid: live.sid });
+    const next = await refreshViaBody(t.http, rotated.body.refreshToken);
+    expect(next.status).toBe(200);
+    // A token two rotations old is theft, as before the restart.
+    expectProblem(await refreshViaBody(t.http, live.refreshToken), 401, 'REFRESH_TOKEN_REUSED');
+    // And the users themselves are still there.
+    expect((await login(t.http, everywhere.email)).userId).toBe(everywhere.userId);
+
+    // Where it was kept: beside the user database, with only hashes of refresh secrets.
+    const stateFile = readFileSync(join(env.EMBEDDED_DATA_DIR, 'auth-state.json'), 'utf8');
+    expect(stateFile).toContain(loggedOut.sid);
+    expect(stateFile).not.toContain(next.body.refreshToken);
+  }, 60_000);
 });

@@ -3,6 +3,7 @@ import request from 'supertest';
 import { FakeClock } from '../support/fake-clock';
 import { getFreePort } from '../support/free-port';
 import { createTestDatabase } from '../support/postgres';
+import { RecordingLogger } from '../support/recording-logger';
 import { startRedis, type RedisHarness } from '../support/redis-server';
 import {
   bearer,
@@ -41,14 +42,24 @@ function expectUnavailable(res: request.Response): void {
   expect(res.body).not.toHaveProperty('refreshToken');
 }
 
+/** Every 503 the problem filter answers is logged for the operator, as this warning. */
+const STORE_UNAVAILABLE_WARNING = /^WARN \[Errors\] store unavailable: /;
+
+/** The error and warning lines an app logged, less the development-keys notice every test app causes. */
+function alarmsOf(logs: RecordingLogger): string[] {
+  return logs.alarms().filter((line) => !/created development signing keys/.test(line));
+}
+
 describe('Redis outage (Redis + PostgreSQL)', () => {
   const clock = new FakeClock();
   let t: TestApp;
   let redis: RedisHarness;
+  // The outage's log lines are expected: kept, asserted on below, not printed.
+  const logs = new RecordingLogger();
 
   beforeAll(async () => {
     // A long reuse grace: the hung-Redis test retries a refresh whose first attempt timed out.
-    t = await createTestApp({ clock, env: { AUTH_REVOCATION_MAX_STALENESS: String(STALENESS_MS), REFRESH_REUSE_GRACE: '60' } });
+    t = await createTestApp({ clock, logger: logs, env: { AUTH_REVOCATION_MAX_STALENESS: String(STALENESS_MS), REFRESH_REUSE_GRACE: '60' } });
     redis = t.redis!;
   });
   afterAll(() => t?.close());
@@ -201,16 +212,23 @@ describe('Redis outage (Redis + PostgreSQL)', () => {
       expect(list.body.sessions.map((x: { id: string }) => x.id)).toEqual(expect.arrayContaining([s.sid, other.sid]));
     }, 60_000);
   });
+
+  it('logged each 503 as a warning for the operator, and no error', () => {
+    const alarms = alarmsOf(logs);
+    expect(alarms.length).toBeGreaterThan(0);
+    for (const line of alarms) expect(line).toMatch(STORE_UNAVAILABLE_WARNING);
+  });
 });
 
 describe('booting while Redis is down', () => {
   let redis: RedisHarness;
+  const logs = new RecordingLogger();
   let t: TestApp;
 
   beforeAll(async () => {
     redis = await startRedis();
     await redis.stop();
-    t = await createTestApp({ redis: redis.url });
+    t = await createTestApp({ redis: redis.url, logger: logs });
   }, 60_000);
   afterAll(async () => {
     await t?.close();
@@ -228,6 +246,17 @@ describe('booting while Redis is down', () => {
     const s = await registerAndLogin(t.http, { tag: 'boot-up' });
     expect((await request(t.http).get('/auth/me').set('Authorization', bearer(s.accessToken))).status).toBe(200);
     expect((await refreshViaBody(t.http, s.refreshToken)).status).toBe(200);
+
+    // What the operator is told: Redis unreachable at boot (the one error), the revocation list
+    // not loaded yet, and the 503.
+    const alarms = alarmsOf(logs);
+    expect(alarms.filter((line) => line.startsWith('ERROR'))).toEqual([
+      'ERROR [AuthModule] Redis is unreachable; state-changing endpoints answer 503 until it is back',
+    ]);
+    expect(alarms).toContain('WARN [RevocationView] revocation list not loaded at start; the guard will retry');
+    expect(alarms.filter((line) => line.startsWith('WARN') && !line.includes('[RevocationView]'))).toEqual([
+      expect.stringMatching(STORE_UNAVAILABLE_WARNING),
+    ]);
   }, 60_000);
 });
 
@@ -277,6 +306,7 @@ describe('PostgreSQL (users database) outage', () => {
   let db: { url: string; drop(): Promise<void> };
   let proxy: Awaited<ReturnType<typeof startTcpProxy>>;
   let t: TestApp;
+  const logs = new RecordingLogger();
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -285,7 +315,7 @@ describe('PostgreSQL (users database) outage', () => {
     const viaProxy = new URL(db.url);
     viaProxy.hostname = '127.0.0.1';
     viaProxy.port = String(proxy.port);
-    t = await createTestApp({ env: { DATABASE_URL: viaProxy.toString() } });
+    t = await createTestApp({ logger: logs, env: { DATABASE_URL: viaProxy.toString() } });
   }, 60_000);
   afterAll(async () => {
     await proxy?.start();
@@ -323,5 +353,15 @@ describe('PostgreSQL (users database) outage', () => {
     const again = await login(t.http, s.email);
     expect((await request(t.http).get('/auth/me').set('Authorization', bearer(again.accessToken))).status).toBe(200);
     expect((await request(t.http).post('/auth/register').send({ email: uniqueEmail('pg-back'), password: PASSWORD })).status).toBe(201);
+
+    // The pool's idle connections were cut: logged as errors (one per idle client), and every
+    // 503 as a warning; nothing else.
+    const alarms = alarmsOf(logs);
+    const errors = alarms.filter((line) => line.startsWith('ERROR'));
+    expect(errors.length).toBeGreaterThan(0);
+    for (const line of errors) expect(line).toMatch(/^ERROR \[UsersDatabase\] PostgreSQL idle client error: /);
+    const warnings = alarms.filter((line) => !line.startsWith('ERROR'));
+    expect(warnings).toHaveLength(3); // register, and login for a known and an unknown email
+    for (const line of warnings) expect(line).toMatch(STORE_UNAVAILABLE_WARNING);
   }, 60_000);
 });

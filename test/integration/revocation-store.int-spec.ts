@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type Redis from 'ioredis';
+import { createEmbeddedStores } from '../../src/auth/embedded/embedded-stores.factory';
 import { createRedisConnection } from '../../src/auth/redis/redis-connection.factory';
 import { MemoryRevocationStore } from '../../src/auth/revocation/revocation-store.memory-adapter';
 import { RedisRevocationStore } from '../../src/auth/revocation/revocation-store.redis-adapter';
@@ -9,6 +13,13 @@ import { startRedis, type RedisHarness } from '../support/redis-server';
 revocationStoreContract('MemoryRevocationStore', async () => {
   const store = new MemoryRevocationStore();
   return { a: store, b: store, cleanup: async () => undefined };
+});
+
+// The embedded default with EMBEDDED_DATA_DIR: every entry is also written to its state file.
+revocationStoreContract('MemoryRevocationStore kept in an embedded state file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'revocation-store-contract-'));
+  const store = createEmbeddedStores(dir).revocations;
+  return { a: store, b: store, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
 });
 
 /** Connections made for one suite, so that its clean-up closes every one of them. */

@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createEmbeddedStores } from '../../src/auth/embedded/embedded-stores.factory';
 import { createRedisConnection } from '../../src/auth/redis/redis-connection.factory';
 import { MemorySessionStore } from '../../src/auth/sessions/session-store.memory-adapter';
 import { RedisSessionStore } from '../../src/auth/sessions/session-store.redis-adapter';
@@ -10,6 +14,12 @@ sessionStoreContract('MemorySessionStore', async () => ({
   store: new MemorySessionStore(),
   cleanup: async () => undefined,
 }));
+
+// The embedded default with EMBEDDED_DATA_DIR: every change is also written to its state file.
+sessionStoreContract('MemorySessionStore kept in an embedded state file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'session-store-contract-'));
+  return { store: createEmbeddedStores(dir).sessions, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+});
 
 sessionStoreContract('RedisSessionStore (private redis-server)', async () => {
   const redis = await startRedis();

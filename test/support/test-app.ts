@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConsoleLogger, type INestApplication, type LogLevel, type Type } from '@nestjs/common';
+import { ConsoleLogger, type INestApplication, type LoggerService, type LogLevel, type Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import type { Server } from 'node:http';
 import request from 'supertest';
@@ -30,6 +30,8 @@ export interface TestAppOptions {
   bodyParser?: boolean;
   /** Where the app's pino lines (audit trail included) go; default: stdout. Set LOG_LEVEL in env to see info lines. */
   logDestination?: { write(line: string): void };
+  /** Nest's logger (default: the console, fatal and error lines only). A suite that provokes errors passes a RecordingLogger and asserts on them. */
+  logger?: LoggerService;
 }
 
 export interface TestApp {
@@ -104,7 +106,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
 
     Object.assign(env, opts.env ?? {});
     const config = loadConfig(env);
-    const logger = new ConsoleLogger('e2e', { logLevels: LOG_LEVELS });
+    const logger = opts.logger ?? new ConsoleLogger('e2e', { logLevels: LOG_LEVELS });
 
     let builder = Test.createTestingModule({ imports: [AppModule, ...(opts.imports ?? [])] })
       .setLogger(logger)

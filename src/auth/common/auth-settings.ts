@@ -33,6 +33,11 @@ export interface AuthSettings {
   };
   /** Null, with no host client: in-memory stores (single process only). */
   readonly redisUrl: string | null;
+  /**
+   * With in-memory stores: a directory where their sessions and revocations are kept across
+   * restarts (EMBEDDED_DATA_DIR). Null: kept nowhere, a restart forgets them.
+   */
+  readonly embeddedStateDir: string | null;
   /** Milliseconds the local revocation view may be disconnected before the guard asks Redis. */
   readonly revocationMaxStaleness: number;
   /** Entries in the verified-token cache; 0 disables it. */
@@ -112,6 +117,7 @@ export function resolveAuthSettings(o: AuthModuleOptions): AuthSettings {
       ...o.keys,
     },
     redisUrl: o.redisUrl ?? null,
+    embeddedStateDir: o.embeddedStateDir ?? null,
     revocationMaxStaleness: o.revocationMaxStaleness ?? 5000,
     verifiedTokenCacheSize: o.verifiedTokenCacheSize ?? 10000,
     signingThread: o.signingThread ?? true,

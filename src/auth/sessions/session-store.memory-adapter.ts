@@ -11,10 +11,26 @@ interface Entry {
 }
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+/** The store's whole state as JSON-safe data (hashes and sealed successors in base64), for the embedded state file. */
+export interface MemorySessionState {
+  readonly sessions: ReadonlyArray<{
+    readonly view: SessionView;
+    readonly idleTtlMs: number;
+    readonly secretHash: string;
+    readonly prevHash: string | null;
+    readonly rotatedAt: number;
+    readonly sealedSuccessor: string | null;
+    readonly successorUntil: number;
+  }>;
+  readonly cutoffs: ReadonlyArray<readonly [userId: string, cutoff: { readonly at: number; readonly until: number }]>;
+}
+
 /**
- * Single-process adapter: the embedded default. Each method runs to completion without awaiting,
- * so every transition is atomic within the process. Semantics mirror the Redis adapter exactly
- * (both run the same contract suite).
+ * Single-process adapter: the embedded default. Each method makes its change without awaiting,
+ * so every transition is atomic within the process; only then does it await `persist` (the
+ * embedded state file, see embedded-stores.factory), so a caller's answer never precedes the
+ * change being on disk. Semantics mirror the Redis adapter exactly (both run the same contract
+ * suite).
  */
 export class MemorySessionStore implements SessionStore {
   private readonly sessions = new Map<string, Entry>();
@@ -22,7 +38,10 @@ export class MemorySessionStore implements SessionStore {
   private readonly cutoffs = new Map<string, { at: number; until: number }>();
   private createsSinceSweep = 0;
 
-  constructor(private readonly wallClock: () => number = Date.now) {}
+  constructor(
+    private readonly wallClock: () => number = Date.now,
+    private readonly persist: () => Promise<void> = async () => undefined,
+  ) {}
 
   async create(s: NewSession): Promise<{ readonly evicted: string | null }> {
     // Bounded state: sessions nobody presents again are dropped by an amortised sweep.
@@ -41,6 +60,7 @@ export class MemorySessionStore implements SessionStore {
     let set = this.byUser.get(s.userId);
     if (!set) this.byUser.set(s.userId, (set = new Set()));
     set.add(s.sid);
+    await this.persist();
     return { evicted };
   }
 
@@ -63,6 +83,12 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async rotate(cmd: RotateCommand): Promise<RotateResult> {
+    const result = this.rotateNow(cmd);
+    await this.persist();
+    return result;
+  }
+
+  private rotateNow(cmd: RotateCommand): RotateResult {
     const key = this.key(cmd.userId, cmd.sid);
     const e = this.sessions.get(key);
     if (!e || e.view.kind !== cmd.kind) return { kind: 'invalid' };
@@ -116,6 +142,7 @@ export class MemorySessionStore implements SessionStore {
     if (!e || this.cutOff(e.view) || this.expired(e, now)) return false;
     e.view.lastUsedAt = Math.max(e.view.lastUsedAt, now);
     e.idleTtlMs = idleTtlMs;
+    await this.persist();
     return true;
   }
 
@@ -133,11 +160,13 @@ export class MemorySessionStore implements SessionStore {
     const e = this.sessions.get(this.key(userId, sid));
     const live = !!e && !this.cutOff(e.view);
     this.drop(userId, sid);
+    await this.persist();
     return live;
   }
 
   async revokeAll(userId: string, cutoff: number, cutoffTtlMs: number): Promise<void> {
     this.revokeAllSync(userId, cutoff, cutoffTtlMs);
+    await this.persist();
   }
 
   async ping(): Promise<void> {}
@@ -157,6 +186,46 @@ export class MemorySessionStore implements SessionStore {
 
   async approximateSize(): Promise<number | null> {
     return this.sessions.size;
+  }
+
+  exportState(): MemorySessionState {
+    const b64 = (b: Buffer | null) => (b === null ? null : b.toString('base64'));
+    return {
+      sessions: [...this.sessions.values()].map((e) => ({
+        view: { ...e.view },
+        idleTtlMs: e.idleTtlMs,
+        secretHash: e.secretHash.toString('base64'),
+        prevHash: b64(e.prevHash),
+        rotatedAt: e.rotatedAt,
+        sealedSuccessor: b64(e.sealedSuccessor),
+        successorUntil: e.successorUntil,
+      })),
+      cutoffs: [...this.cutoffs].map(([userId, c]) => [userId, { ...c }] as const),
+    };
+  }
+
+  /** Replaces the whole state with one exportState() returned (at boot, before any request). */
+  importState(state: MemorySessionState): void {
+    const buf = (s: string | null) => (s === null ? null : Buffer.from(s, 'base64'));
+    this.sessions.clear();
+    this.byUser.clear();
+    this.cutoffs.clear();
+    for (const e of state.sessions) {
+      const { userId, sid } = e.view;
+      this.sessions.set(this.key(userId, sid), {
+        view: { ...e.view },
+        idleTtlMs: e.idleTtlMs,
+        secretHash: Buffer.from(e.secretHash, 'base64'),
+        prevHash: buf(e.prevHash),
+        rotatedAt: e.rotatedAt,
+        sealedSuccessor: buf(e.sealedSuccessor),
+        successorUntil: e.successorUntil,
+      });
+      let set = this.byUser.get(userId);
+      if (!set) this.byUser.set(userId, (set = new Set()));
+      set.add(sid);
+    }
+    for (const [userId, c] of state.cutoffs) this.cutoffs.set(userId, { at: c.at, until: c.until });
   }
 
   private revokeAllSync(userId: string, cutoff: number, ttlMs: number): void {
