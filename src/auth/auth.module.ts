@@ -29,6 +29,7 @@ import { AuthErrorFilter } from './http/problem-details.filter';
 import { AuthenticationGuard } from './access/authentication.guard';
 import { AccessTokenStrategy } from './access/access-token.strategy';
 import { JwksController } from './http/jwks.controller';
+import { MethodNotAllowedController } from './http/method-not-allowed.controller';
 import { connectQuietly, createRedisConnection, duplicateRedisConnection, REDIS_CONNECTION } from './redis/redis-connection.factory';
 import { RedisRevocationStore } from './revocation/revocation-store.redis-adapter';
 import { RevocationView } from './revocation/revocation-view.service';
@@ -147,7 +148,8 @@ const providers: Provider[] = [
  * Auth's own routes carry their own body policy, cookie reading, headers and problem+json errors.
  */
 @Module({
-  controllers: [AuthController, SessionsController, JwksController, BrowserController, SignInPageController, MetricsController],
+  // MethodNotAllowedController last: it answers only what the others did not match.
+  controllers: [AuthController, SessionsController, JwksController, BrowserController, SignInPageController, MetricsController, MethodNotAllowedController],
   providers,
   // What a host's @UseGuards(AuthenticationGuard), @RequireRecentAuth() and health checks need.
   exports: [AUTH_SETTINGS, AuthReadiness, RequestAuthenticator, AuthenticationGuard, RecentAuthGuard, AuthAudit, AuthMetrics, CLOCK],

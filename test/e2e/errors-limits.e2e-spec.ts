@@ -195,6 +195,41 @@ describe('errors, limits and headers (Redis + PostgreSQL)', () => {
       }
     });
 
+    it("a known auth path with another method → 405 METHOD_NOT_ALLOWED with Allow; each listed method is routed", async () => {
+      const routes: Record<string, string[]> = {
+        '/auth/register': ['POST'],
+        '/auth/login': ['POST'],
+        '/auth/refresh': ['POST'],
+        '/auth/logout': ['POST'],
+        '/auth/logout-all': ['POST'],
+        '/auth/password': ['POST'],
+        '/auth/me': ['GET'],
+        '/auth/sessions': ['GET'],
+        '/auth/sessions/some-id': ['DELETE'],
+        '/auth/browser/login': ['POST'],
+        '/auth/browser/session': ['GET'],
+        '/.well-known/jwks.json': ['GET'],
+        '/signin': ['GET'],
+        '/signin/app.js': ['GET'],
+        '/metrics': ['GET'],
+      };
+      for (const [path, allowed] of Object.entries(routes)) {
+        for (const method of ['get', 'post', 'put', 'patch', 'delete'] as const) {
+          const res = await request(t.http)[method](path);
+          if (allowed.includes(method.toUpperCase())) {
+            expect([path, method, res.status]).not.toEqual([path, method, 405]);
+            expect([path, method, res.status]).not.toEqual([path, method, 404]);
+          } else {
+            expectProblem(res, 405, 'METHOD_NOT_ALLOWED');
+            expect(res.headers.allow).toBe([...allowed, ...(allowed.includes('GET') ? ['HEAD'] : []), 'OPTIONS'].join(', '));
+          }
+        }
+      }
+      const options = await request(t.http).options('/auth/login');
+      expect(options.status).toBe(204);
+      expect(options.headers.allow).toBe('POST, OPTIONS');
+    });
+
     it('a 20 KB request header → 431 from node, not 500', async () => {
       // supertest cannot report a reply that arrives before the request is fully sent, so use node's client.
       const { port } = t.http.address() as AddressInfo;
