@@ -9,13 +9,21 @@ const MAX_LOCAL_PART_LENGTH = 64;
 const MAX_RAW_EMAIL_LENGTH = 1024;
 
 /**
- * The stored and compared form: trimmed and lower-cased (locale-independent). Returns null when
- * the input is not a string or is too long to be an address, without doing work on it.
+ * The compared (unique) form: trimmed, NFKC-normalised and case-folded (locale-independent), so
+ * look-alikes such as full-width `ａｄａ@example.com` and `ada@example.com` are one account.
+ * Returns null when the input is not a string or is too long to be an address, without doing work
+ * on it.
  */
 export function normaliseEmail(raw: unknown): string | null {
   if (typeof raw !== 'string' || raw.length > MAX_RAW_EMAIL_LENGTH) return null;
-  const email = raw.trim().toLowerCase();
+  // NFKC again after lower-casing: a few case mappings leave a not-NFKC sequence.
+  const email = raw.trim().normalize('NFKC').toLowerCase().normalize('NFKC');
   return email.length === 0 || email.length > MAX_EMAIL_LENGTH ? null : email;
+}
+
+/** The form shown back to the user: what they typed, trimmed (and NFC, so it compares as text). */
+export function displayEmail(raw: string): string {
+  return raw.trim().normalize('NFC');
 }
 
 // Whitespace (incl. Unicode spaces), C0/C1 controls, and the bidi/zero-width format characters

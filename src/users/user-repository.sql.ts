@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { normaliseEmail } from './email-address';
+import { displayEmail, normaliseEmail } from './email-address';
 import type { SqlClient } from './sql-client';
 import type { CreateUserResult, NewUser, User, UserRepository, UserWithPasswordHash } from './user.repository';
 
@@ -18,6 +18,8 @@ CREATE TABLE IF NOT EXISTS users (
   created_at    timestamptz NOT NULL DEFAULT now(),
   updated_at    timestamptz NOT NULL DEFAULT now()
 );
+-- email is the normalised, unique key; display_email what the user typed (null: same as email).
+ALTER TABLE users ADD COLUMN IF NOT EXISTS display_email text;
 `;
 
 /** Fails the boot clearly when a pre-existing `users` table (e.g. the host's) lacks our columns. */
@@ -29,11 +31,12 @@ const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 interface UserRow {
   id: string;
   email: string;
+  display_email: string | null;
   password_hash: string;
   created_at: Date | string;
 }
 
-const COLUMNS = 'id, email, password_hash, created_at';
+const COLUMNS = 'id, email, display_email, password_hash, created_at';
 
 /** The one SQL adapter of UserRepository: PostgreSQL in production, PGlite when embedded. */
 export class SqlUserRepository implements UserRepository {
@@ -49,10 +52,10 @@ export class SqlUserRepository implements UserRepository {
     if (email === null) throw new RangeError('create: email is empty or longer than 254 characters');
     // ON CONFLICT (email) only: an id collision must still raise, not pass for a taken email.
     const { rows } = await this.sql.query<UserRow>(
-      `INSERT INTO users (id, email, password_hash) VALUES ($1, $2, $3)
+      `INSERT INTO users (id, email, display_email, password_hash) VALUES ($1, $2, $3, $4)
        ON CONFLICT (email) DO NOTHING
        RETURNING ${COLUMNS}`,
-      [randomUUID(), email, input.passwordHash],
+      [randomUUID(), email, displayEmail(input.email), input.passwordHash],
     );
     const row = rows[0];
     return row ? { ok: true, user: toUser(row) } : { ok: false, reason: 'EMAIL_TAKEN' };
@@ -84,7 +87,7 @@ export class SqlUserRepository implements UserRepository {
 function toUser(row: UserRow): User {
   return {
     id: row.id,
-    email: row.email,
+    email: row.display_email ?? row.email,
     // Both drivers parse timestamptz to Date; the fallback covers a client with custom parsers.
     createdAt: row.created_at instanceof Date ? row.created_at : new Date(row.created_at),
   };

@@ -1,12 +1,14 @@
 /**
- * Storage port for accounts. Emails are stored normalised (trimmed, lower-cased) and unique;
- * every method normalises the email it is given, so callers may pass what the user typed.
+ * Storage port for accounts. Emails are unique by their normalised form (trimmed, NFKC,
+ * case-folded) and shown as the user typed them; every method normalises the email it is given,
+ * so callers may pass what the user typed.
  * Ids are random UUIDs (v4).
  */
 export const USER_REPOSITORY = Symbol('USER_REPOSITORY');
 
 export interface User {
   readonly id: string;
+  /** As the user typed it (trimmed). */
   readonly email: string;
   readonly createdAt: Date;
 }

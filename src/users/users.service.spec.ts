@@ -125,10 +125,10 @@ describe('UsersService.register: password policy', () => {
     expect(result.ok).toBe(true);
   });
 
-  it('stores the email normalised and answers EMAIL_TAKEN for the same address in another case', async () => {
+  it('keys the email normalised (shown as typed) and answers EMAIL_TAKEN for the same address in another case', async () => {
     const email = freshEmail('Carol');
     const first = await service.register(`  ${email.toUpperCase()}`, GOOD_PASSWORD);
-    expect(first).toEqual({ ok: true, user: { id: expect.any(String), email: email.toLowerCase() } });
+    expect(first).toEqual({ ok: true, user: { id: expect.any(String), email: email.toUpperCase() } });
     expect(await service.register(email, 'another good passphrase')).toEqual({ ok: false, reason: 'EMAIL_TAKEN' });
   });
 

@@ -46,7 +46,8 @@ export class UsersService implements CredentialsPort {
     const violation = passwordPolicyViolation(prepared.value, normalised);
     if (violation) return { ok: false, reason: 'PASSWORD_REJECTED', detail: violation };
     // Hash before the insert: a taken email then costs the same as a new one.
-    const created = await this.users.create({ email: normalised, passwordHash: await this.hasher.hash(prepared.value) });
+    // The repository keys the account by the normalised address and keeps what the user typed for display.
+    const created = await this.users.create({ email, passwordHash: await this.hasher.hash(prepared.value) });
     return created.ok ? { ok: true, user: { id: created.user.id, email: created.user.email } } : created;
   }
 

@@ -23,12 +23,12 @@ export function userRepositoryContract(name: string, factory: () => Promise<User
     const fixture = useFixture(factory);
     const repo = (): UserRepository => fixture().repo;
 
-    it('creates a user and finds it by email, case- and whitespace-insensitively', async () => {
+    it('creates a user and finds it by email, case- and whitespace-insensitively; shows the address as typed', async () => {
       const email = freshEmail('Alice');
       const created = await repo().create({ email: `  ${email.toUpperCase()} `, passwordHash: 'hash-1' });
       expect(created.ok).toBe(true);
       if (!created.ok) return;
-      expect(created.user.email).toBe(email.toLowerCase());
+      expect(created.user.email).toBe(email.toUpperCase());
       expect(created.user.createdAt).toBeInstanceOf(Date);
       expect(Math.abs(created.user.createdAt.getTime() - Date.now())).toBeLessThan(60_000);
 
@@ -48,6 +48,23 @@ export function userRepositoryContract(name: string, factory: () => Promise<User
         reason: 'EMAIL_TAKEN',
       });
       expect((await repo().findByEmail(email))?.passwordHash).toBe('first');
+    });
+
+    it('treats Unicode look-alikes (NFKC: full-width, ligatures) as the same address', async () => {
+      const local = freshEmail('ada').split('@')[0];
+      const plain = `${local}@example.com`;
+      // Full-width letters and digits, and the full-width at sign: NFKC maps them to ASCII.
+      const fullWidth = [...plain].map((c) => (c >= '!' && c <= '~' ? String.fromCharCode(c.charCodeAt(0) + 0xfee0) : c)).join('');
+      expect(fullWidth).not.toBe(plain);
+      const first = await repo().create({ email: fullWidth, passwordHash: 'wide' });
+      expect(first.ok && first.user.email).toBe(fullWidth);
+      expect(await repo().create({ email: plain, passwordHash: 'plain' })).toEqual({ ok: false, reason: 'EMAIL_TAKEN' });
+      expect(await repo().create({ email: plain.toUpperCase(), passwordHash: 'upper' })).toEqual({ ok: false, reason: 'EMAIL_TAKEN' });
+      expect((await repo().findByEmail(plain))?.passwordHash).toBe('wide');
+      expect((await repo().findByEmail(`ﬀ${plain}`))).toBeNull();
+      const ligature = await repo().create({ email: `ﬀ${plain}`, passwordHash: 'lig' });
+      expect(ligature.ok).toBe(true);
+      expect((await repo().findByEmail(`ff${plain}`))?.passwordHash).toBe('lig');
     });
 
     it('lets exactly one of several concurrent creates of one email succeed', async () => {

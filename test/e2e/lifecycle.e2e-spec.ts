@@ -5,6 +5,7 @@ import {
   createTestApp,
   decodeJwt,
   expectProblem,
+  PASSWORD,
   login,
   refreshCookieOf,
   refreshViaBody,
@@ -47,14 +48,22 @@ describe('session lifecycle (Redis + PostgreSQL)', () => {
   const me = (token: string) => request(t.http).get('/auth/me').set('Authorization', bearer(token));
 
   describe('register and login', () => {
-    it('registers: 201 {id, email} with the normalised address and nothing else', async () => {
+    it('registers: 201 {id, email} with the address as typed (trimmed) and nothing else', async () => {
       const email = uniqueEmail('Reg');
       const res = await request(t.http).post('/auth/register').send({ email: `  ${email.toUpperCase()} `, password: 'a perfectly fine passphrase' });
       expect(res.status).toBe(201);
       expect(res.headers['content-type']).toMatch(/^application\/json/);
       expect(res.headers['cache-control']).toBe('no-store');
-      expect(res.body).toEqual({ id: expect.any(String), email: email.toLowerCase() });
+      expect(res.body).toEqual({ id: expect.any(String), email: email.toUpperCase() });
       expect(res.body.id.length).toBeGreaterThan(0);
+    });
+
+    it('a Unicode look-alike of a registered address (full-width) is the same account: 409, and it signs in', async () => {
+      const email = uniqueEmail('ada');
+      expect((await request(t.http).post('/auth/register').send({ email, password: PASSWORD })).status).toBe(201);
+      const wide = [...email].map((c) => (c >= '!' && c <= '~' ? String.fromCharCode(c.charCodeAt(0) + 0xfee0) : c)).join('');
+      expectProblem(await request(t.http).post('/auth/register').send({ email: wide, password: PASSWORD }), 409, 'EMAIL_TAKEN');
+      expect((await request(t.http).post('/auth/login').send({ email: wide, password: PASSWORD })).status).toBe(200);
     });
 
     it('logs in with the refresh token in a __Secure- cookie by default (HttpOnly, Secure, Lax, /auth, Max-Age)', async () => {

@@ -27,10 +27,10 @@ describe('UsersModule wiring', () => {
     const repo = moduleRef.get<UserRepository>(USER_REPOSITORY);
 
     const registered = await credentials.register('Wiring@Example.com', PASSWORD);
-    expect(registered).toEqual({ ok: true, user: { id: expect.any(String), email: 'wiring@example.com' } });
+    expect(registered).toEqual({ ok: true, user: { id: expect.any(String), email: 'Wiring@Example.com' } });
     if (!registered.ok) return;
     expect(await credentials.verify('wiring@example.com', PASSWORD)).toEqual({ id: registered.user.id });
-    expect((await repo.findById(registered.user.id))?.email).toBe('wiring@example.com');
+    expect((await repo.findById(registered.user.id))?.email).toBe('Wiring@Example.com');
 
     await moduleRef.close();
     // The test owns the client: the module's shutdown must not have closed it.

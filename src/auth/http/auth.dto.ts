@@ -8,7 +8,7 @@ import { IsIn, IsOptional, IsString, MaxLength, MinLength, ValidateBy } from 'cl
  */
 function isEmailAddress(value: unknown): boolean {
   if (typeof value !== 'string') return false;
-  const email = value.trim().toLowerCase();
+  const email = value.trim().normalize('NFKC').toLowerCase();
   if (email.length === 0 || email.length > 254 || /[\s\p{Cc}\p{Cf}]/u.test(email)) return false;
   const parts = email.split('@');
   if (parts.length !== 2 || parts[0].length === 0 || parts[0].length > 64) return false;
