@@ -29,7 +29,7 @@ export interface AuthModuleOptions {
   };
   /** Null: in-memory stores (single process only). */
   readonly redisUrl: string | null;
-  /** Milliseconds the local revocation view may be disconnected before the guard asks Redis. */
+  /** Milliseconds the local revocation view may go without proof of completeness (a heartbeat answered, a reload) before the guard asks Redis. */
   readonly revocationMaxStaleness: number;
   /** Entries in the verified-token cache; 0 disables it. */
   readonly verifiedTokenCacheSize: number;

@@ -1,9 +1,8 @@
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import request from 'supertest';
 import { FakeClock } from '../support/fake-clock';
-import { getFreePort } from '../support/free-port';
 import { createTestDatabase } from '../support/postgres';
 import { startRedis, type RedisHarness } from '../support/redis-server';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import {
   bearer,
   createTestApp,
@@ -16,6 +15,7 @@ import {
   register,
   registerAndLogin,
   REFRESH_COOKIE,
+  sleep,
   uniqueEmail,
   type LoggedIn,
   type TestApp,
@@ -168,15 +168,18 @@ describe('Redis outage (Redis + PostgreSQL)', () => {
       if (redis.running) await redis.resume().catch(() => undefined);
     });
 
-    it('while hung: refresh and login time out into 503 without issuing anything; afterwards every session carries on', async () => {
+    it('while hung: the guard serves from its view within the budget, then 503; refresh and login time out into 503 without issuing anything; afterwards every session carries on', async () => {
       await redis.pause();
+      const pausedAt = Date.now();
       let resumed = false;
       try {
+        // Within AUTH_REVOCATION_MAX_STALENESS the guard does not need Redis for a request.
+        expect((await me(other.accessToken)).status).toBe(200);
         expectUnavailable(await request(t.http).post('/auth/login').send({ email, password: PASSWORD }));
         expect((await ready()).status).toBe(503);
-        // The guard does not need Redis for a request.
-        expect((await me(other.accessToken)).status).toBe(200);
-        // Last before resuming, so that the retry below comes well inside the reuse grace.
+        // A hung Redis is a silent feed: past the budget nothing is confirmed, so nothing is accepted.
+        await sleep(Math.max(0, pausedAt + STALENESS_MS + 100 - Date.now()));
+        expectUnavailable(await me(other.accessToken));
         const started = Date.now();
         expectUnavailable(await refreshViaBody(t.http, s.refreshToken));
         expect(Date.now() - started).toBeLessThan(10_000); // bounded by the command timeout, not hanging
@@ -231,51 +234,10 @@ describe('booting while Redis is down', () => {
   }, 60_000);
 });
 
-/** A TCP proxy in front of PostgreSQL that a test can cut (connections refused and dropped) and restore. */
-async function startTcpProxy(target: { host: string; port: number }): Promise<{ port: number; stop(): Promise<void>; start(): Promise<void> }> {
-  const port = await getFreePort();
-  const sockets = new Set<Socket>();
-  let server: Server | undefined;
-  const listen = () =>
-    new Promise<void>((resolve, reject) => {
-      const srv = createServer((client) => {
-        const upstream = connect(target);
-        sockets.add(client).add(upstream);
-        const drop = () => {
-          client.destroy();
-          upstream.destroy();
-          sockets.delete(client);
-          sockets.delete(upstream);
-        };
-        client.on('error', drop).on('close', drop);
-        upstream.on('error', drop).on('close', drop);
-        client.pipe(upstream).pipe(client);
-      });
-      srv.once('error', reject);
-      srv.listen(port, '127.0.0.1', () => {
-        server = srv;
-        resolve();
-      });
-    });
-  await listen();
-  return {
-    port,
-    async stop() {
-      const srv = server;
-      server = undefined;
-      for (const s of sockets) s.destroy();
-      sockets.clear();
-      if (srv) await new Promise<void>((resolve) => srv.close(() => resolve()));
-    },
-    async start() {
-      if (!server) await listen();
-    },
-  };
-}
-
 describe('PostgreSQL (users database) outage', () => {
   let db: { url: string; drop(): Promise<void> };
-  let proxy: Awaited<ReturnType<typeof startTcpProxy>>;
+  /** In front of PostgreSQL: cut, connections are refused and dropped. */
+  let proxy: TcpProxy;
   let t: TestApp;
 
   beforeAll(async () => {
@@ -288,15 +250,15 @@ describe('PostgreSQL (users database) outage', () => {
     t = await createTestApp({ env: { DATABASE_URL: viaProxy.toString() } });
   }, 60_000);
   afterAll(async () => {
-    await proxy?.start();
+    await proxy?.restore();
     await t?.close();
-    await proxy?.stop();
+    await proxy?.close();
     await db?.drop();
   });
 
   it('register and login answer 503 STORE_UNAVAILABLE (uniformly for known and unknown emails); sessions carry on', async () => {
     const s = await registerAndLogin(t.http, { tag: 'pg-down' });
-    await proxy.stop();
+    await proxy.cut();
     try {
       expectUnavailable(await request(t.http).post('/auth/register').send({ email: uniqueEmail('pg-down-new'), password: PASSWORD }));
       const known = await request(t.http).post('/auth/login').send({ email: s.email, password: PASSWORD });
@@ -314,7 +276,7 @@ describe('PostgreSQL (users database) outage', () => {
       expect((await request(t.http).get('/auth/me').set('Authorization', bearer(refreshed.body.accessToken))).status).toBe(200);
       expect((await request(t.http).get('/auth/sessions').set('Authorization', bearer(refreshed.body.accessToken))).status).toBe(200);
     } finally {
-      await proxy.start();
+      await proxy.restore();
     }
     // Back: the pool reconnects on the next query.
     const readyAgain = await request(t.http).get('/health/ready');

@@ -54,8 +54,8 @@ export class RequestAuthenticator {
     const claims = this.tokens.verify(token);
     const state = this.revocations.check(claims.sid, claims.sub);
     if (state !== 'stale') return principalIf(state, claims);
-    // Past the staleness budget: reload from the store once; still stale means it is unreachable.
-    return this.revocations.resync().then(() => principalIf(this.revocations.check(claims.sid, claims.sub), claims));
+    // Past the staleness budget: confirm against the store; still stale means it is unreachable.
+    return this.revocations.confirm().then(() => principalIf(this.revocations.check(claims.sid, claims.sub), claims));
   }
 }
 

@@ -1,4 +1,4 @@
-import { RevocationEntry, RevocationListener, RevocationStore, decodeMember, encodeEntry } from './revocation-store.port';
+import { RevocationEntry, RevocationFeed, RevocationListener, RevocationStore, decodeMember, encodeEntry } from './revocation-store.port';
 
 /** Single-process adapter: the "broadcast" reaches the listeners of this process only. */
 export class MemoryRevocationStore implements RevocationStore {
@@ -21,11 +21,15 @@ export class MemoryRevocationStore implements RevocationStore {
     return out;
   }
 
-  async subscribe(listener: RevocationListener): Promise<() => Promise<void>> {
+  async subscribe(listener: RevocationListener): Promise<RevocationFeed> {
     this.listeners.add(listener);
     listener.onConnected();
-    return async () => {
-      this.listeners.delete(listener);
+    return {
+      // Delivery is synchronous: whatever was added before has reached the listener already.
+      probe: async () => undefined,
+      close: async () => {
+        this.listeners.delete(listener);
+      },
     };
   }
 
