@@ -16,7 +16,10 @@ export interface AuthModuleOptions {
   readonly sessionIdleTtl: number;
   /** Seconds a session may live at all. */
   readonly sessionAbsoluteTtl: number;
-  /** Seconds during which the previous refresh token yields the same successor. */
+  /**
+   * @deprecated No effect: the previous refresh token yields the same successor for as long as
+   * that successor is unused (DESIGN invariant 3), with or without a grace. Still accepted.
+   */
   readonly refreshReuseGrace: number;
   readonly compromiseAction: CompromiseAction;
   readonly cookie: { readonly secure: boolean; readonly sameSite: 'Strict' | 'Lax' | 'None'; readonly httpOnly: boolean };

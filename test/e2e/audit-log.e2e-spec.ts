@@ -112,12 +112,17 @@ describe('audit log (captured pino output)', () => {
     const cookieLogin = await post('/auth/login', home, { email, password: PASSWORD });
     const cookie = refreshCookieOf(cookieLogin)!;
     secrets.add(cookie.value).add(cookieLogin.body.accessToken);
-    const viaCookie = await flow(() =>
-      request(t.http).post('/auth/refresh').set('X-Forwarded-For', home).set('User-Agent', CHROME_ON_MACOS).set('Cookie', `${cookie.name}=${cookie.value}`),
-    );
+    let next = '';
+    const viaCookie = await flow(async () => {
+      const res = await request(t.http).post('/auth/refresh').set('X-Forwarded-For', home).set('User-Agent', CHROME_ON_MACOS).set('Cookie', `${cookie.name}=${cookie.value}`);
+      next = refreshCookieOf(res)!.value;
+      secrets.add(next).add(res.body.accessToken);
+    });
     once(viaCookie, 'refresh');
 
-    clock.advanceSeconds(60); // past the reuse grace
+    // The successor used, the cookie before it is theft.
+    const used = await post('/auth/refresh', home, { refreshToken: next });
+    secrets.add(used.body.accessToken).add(used.body.refreshToken);
     const reused = await flow(() => post('/auth/refresh', home, { refreshToken: cookie.value }));
     once(reused, 'refresh.reuse_detected');
   });

@@ -49,7 +49,6 @@ describe('SessionLifecycleService.login: one password verification on every path
     accessTokenTtl: 900,
     sessionIdleTtl: 3600,
     sessionAbsoluteTtl: 86400,
-    refreshReuseGrace: 10,
     compromiseAction: 'REVOKE_ALL',
     lockout: DEFAULT_LOCKOUT_POLICY,
     bindingMismatchAction: 'revoke',
@@ -140,7 +139,6 @@ describe('SessionLifecycleService.refresh: the access token signed during the ro
     signingThread: true,
     sessionIdleTtl: 3600,
     sessionAbsoluteTtl: 86400,
-    refreshReuseGrace: 0,
     compromiseAction: 'REVOKE_SESSION',
     lockout: DEFAULT_LOCKOUT_POLICY,
     bindingMismatchAction: 'revoke',
@@ -214,11 +212,12 @@ describe('SessionLifecycleService.refresh: the access token signed during the ro
 
   it('a refused refresh drops its pre-signed token; a forged one starts none', async () => {
     const { token } = await session('user-cy', Math.floor((now - 60_000) / 1000));
-    await service.refresh(token, {});
+    const first = await service.refresh(token, {});
+    await service.refresh(first.refreshToken, {});
     const before = signatures();
     const begin = jest.spyOn(accessTokens, 'begin');
     try {
-      // The rotated-away token again: reuse (the session is revoked); begun, never taken.
+      // The token before a used successor: reuse (the session is revoked); begun, never taken.
       await expect(service.refresh(token, {})).rejects.toMatchObject({ code: 'REFRESH_TOKEN_REUSED' });
       expect(begin).toHaveBeenCalledTimes(1);
       const forged = `${token.slice(0, token.lastIndexOf('.'))}.${'A'.repeat(22)}`;

@@ -186,7 +186,6 @@ export class SessionLifecycleService {
       sealedSuccessor: this.codec.sealSuccessor(parsed.secret, next),
       now,
       idleTtlMs: this.options.sessionIdleTtl * 1000,
-      graceMs: this.options.refreshReuseGrace * 1000,
       revokeAllOnReuse: this.options.compromiseAction === 'REVOKE_ALL',
       cutoffTtlMs: this.options.sessionAbsoluteTtl * 1000,
       bindingHash: this.binder.mode === 'off' ? null : this.binder.hash(client),
@@ -197,7 +196,7 @@ export class SessionLifecycleService {
         this.audit.record('refresh', { userId: parsed.userId, sid: parsed.sid }, client);
         return this.tokensFor(parsed.userId, parsed.sid, result.session.authTime, next.token, result.session.absoluteExpiresAt, now, pending);
       case 'grace': {
-        // A lost response or a second tab: hand back the successor the first request got.
+        // A lost response, a retry or a second tab: hand back the successor the first request got.
         const successor = this.codec.openSuccessor(parsed, result.sealedSuccessor);
         if (!successor) throw new AuthError('REFRESH_TOKEN_INVALID');
         return this.tokensFor(parsed.userId, parsed.sid, result.session.authTime, successor, result.session.absoluteExpiresAt, now, pending);
