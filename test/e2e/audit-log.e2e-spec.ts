@@ -127,6 +127,21 @@ describe('audit log (captured pino output)', () => {
     once(reused, 'refresh.reuse_detected');
   });
 
+  it('password change refused: wrong current password, then the lockout', async () => {
+    const s = await post('/auth/login', home, { email, password: PASSWORD, refreshTokenDelivery: 'body' });
+    secrets.add(s.body.accessToken).add(s.body.refreshToken);
+    const change = (currentPassword: string) =>
+      request(t.http).post('/auth/password').set('X-Forwarded-For', home).set('Authorization', bearer(s.body.accessToken)).send({ currentPassword, newPassword: 'a new passphrase entirely' });
+    const wrong = await flow(async () => expect((await change('not the password at all')).status).toBe(401));
+    expect(once(wrong, 'password.change_failed')).toEqual(
+      expect.objectContaining({ userId, reason: 'wrong current password', accountFailures: expect.any(Number), sourceFailures: 1 }),
+    );
+    for (let i = 0; i < 4; i++) await change(`guess ${i}`);
+    const locked = await flow(async () => expect((await change(PASSWORD)).status).toBe(401));
+    expect(once(locked, 'password.change_failed')).toEqual(expect.objectContaining({ userId, reason: 'locked (source)' }));
+    clock.advanceSeconds(3600); // past the lockout's longest wait: the account is usable again
+  });
+
   it('binding mismatch', async () => {
     const s = await post('/auth/login', home, { email, password: PASSWORD, refreshTokenDelivery: 'body' });
     secrets.add(s.body.accessToken).add(s.body.refreshToken);
@@ -201,7 +216,8 @@ describe('audit log (captured pino output)', () => {
     for (const l of all.filter((x) => x.audit)) expect({ event: l.event, reqId: typeof l.reqId }).toEqual({ event: l.event, reqId: 'string' });
     const events = new Set(all.filter((l) => l.audit).map((l) => l.event));
     for (const e of ['register', 'login.success', 'login.failure', 'login.locked', 'refresh', 'refresh.reuse_detected', 'refresh.binding_mismatch',
-      'session.revoked', 'logout', 'password.changed', 'logout_all', 'reauth.required', 'rate_limited', 'browser.login', 'csrf.failure']) {
+      'session.revoked', 'logout', 'password.changed', 'password.change_failed', 'logout_all', 'reauth.required', 'rate_limited',
+      'browser.login', 'csrf.failure']) {
       expect(events).toContain(e);
     }
   });

@@ -20,6 +20,7 @@ export const AUDIT_EVENTS = [
   'logout_all',
   'session.revoked',
   'password.changed',
+  'password.change_failed',
   'csrf.failure',
   'rate_limited',
   'reauth.required',
