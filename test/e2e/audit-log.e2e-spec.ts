@@ -127,6 +127,19 @@ describe('audit log (captured pino output)', () => {
     once(reused, 'refresh.reuse_detected');
   });
 
+  it('session expired', async () => {
+    const s = await post('/auth/login', home, { email, password: PASSWORD, refreshTokenDelivery: 'body' });
+    secrets.add(s.body.accessToken).add(s.body.refreshToken);
+    clock.advanceSeconds(t.config.refreshTokenTtl); // the idle timeout
+    const expired = await flow(async () => {
+      const res = await post('/auth/refresh', home, { refreshToken: s.body.refreshToken });
+      expect(res.status).toBe(401);
+      expect(res.body.code).toBe('SESSION_EXPIRED');
+    });
+    const sid = JSON.parse(Buffer.from(s.body.accessToken.split('.')[1], 'base64url').toString()).sid as string;
+    expect(once(expired, 'session.expired')).toEqual(expect.objectContaining({ userId, sid }));
+  });
+
   it('password change refused: wrong current password, then the lockout', async () => {
     const s = await post('/auth/login', home, { email, password: PASSWORD, refreshTokenDelivery: 'body' });
     secrets.add(s.body.accessToken).add(s.body.refreshToken);
@@ -216,7 +229,7 @@ describe('audit log (captured pino output)', () => {
     for (const l of all.filter((x) => x.audit)) expect({ event: l.event, reqId: typeof l.reqId }).toEqual({ event: l.event, reqId: 'string' });
     const events = new Set(all.filter((l) => l.audit).map((l) => l.event));
     for (const e of ['register', 'login.success', 'login.failure', 'login.locked', 'refresh', 'refresh.reuse_detected', 'refresh.binding_mismatch',
-      'session.revoked', 'logout', 'password.changed', 'password.change_failed', 'logout_all', 'reauth.required', 'rate_limited',
+      'session.revoked', 'session.expired', 'logout', 'password.changed', 'password.change_failed', 'logout_all', 'reauth.required', 'rate_limited',
       'browser.login', 'csrf.failure']) {
       expect(events).toContain(e);
     }

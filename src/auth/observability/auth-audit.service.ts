@@ -19,6 +19,7 @@ export const AUDIT_EVENTS = [
   'logout',
   'logout_all',
   'session.revoked',
+  'session.expired',
   'password.changed',
   'password.change_failed',
   'csrf.failure',

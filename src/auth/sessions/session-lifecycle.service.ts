@@ -229,6 +229,7 @@ export class SessionLifecycleService {
         );
         throw new AuthError('DEVICE_MISMATCH');
       case 'expired':
+        this.audit.record('session.expired', { userId: parsed.userId, sid: parsed.sid }, client);
         throw new AuthError('SESSION_EXPIRED');
       default:
         throw new AuthError('REFRESH_TOKEN_INVALID');
