@@ -205,7 +205,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     embeddedDataDir: raw(env, 'EMBEDDED_DATA_DIR') ?? './data',
-    revocationMaxStaleness: int(env, 'AUTH_REVOCATION_MAX_STALENESS', 5000, 0, 600000),
+    revocationMaxStaleness: int(env, 'AUTH_REVOCATION_MAX_STALENESS', 2000, 0, 600000),
     signingThread: bool(env, 'AUTH_SIGNING_THREAD', true),
     browserSession: { idleTtl: browserIdleTtl, absoluteTtl: browserAbsoluteTtl, touchInterval: browserTouchInterval },
     publicOrigins: origins(env, 'AUTH_PUBLIC_ORIGIN'),

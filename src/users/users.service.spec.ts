@@ -159,6 +159,16 @@ describe('UsersService.register: password policy', () => {
   });
 });
 
+describe('UsersService.emailOf', () => {
+  it('gives the account\u2019s email for its id (a login with it counts on the same lockout), null for an unknown or malformed id', async () => {
+    const user = await registered(GOOD_PASSWORD, freshEmail('Mixed.Case'));
+    expect(await service.emailOf(user.id)).toBe(user.email);
+    expect(await service.verify((await service.emailOf(user.id))!, GOOD_PASSWORD)).toEqual({ id: user.id });
+    expect(await service.emailOf('00000000-0000-4000-8000-000000000000')).toBeNull();
+    expect(await service.emailOf('nope')).toBeNull();
+  });
+});
+
 describe('UsersService.changePassword', () => {
   it('changes the password after checking the current one with one verification', async () => {
     const user = await registered();

@@ -51,6 +51,10 @@ export class UsersService implements CredentialsPort {
     return created.ok ? { ok: true, user: { id: created.user.id, email: created.user.email } } : created;
   }
 
+  async emailOf(userId: string): Promise<string | null> {
+    return (await this.users.findById(userId))?.email ?? null;
+  }
+
   async changePassword(userId: string, currentPassword: string, newPassword: string): Promise<ChangePasswordResult> {
     const current = preparePassword(currentPassword);
     const user = current.ok ? await this.users.findById(userId) : null;

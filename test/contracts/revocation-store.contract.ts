@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RevocationEntry, RevocationListener, RevocationStore } from '../../src/auth/revocation/revocation-store.port';
+import type { RevocationEntry, RevocationFeed, RevocationListener, RevocationStore } from '../../src/auth/revocation/revocation-store.port';
 import { newSessionId } from '../../src/auth/tokens/session-id.codec';
 
 /**
@@ -60,7 +60,7 @@ export function revocationStoreContract(name: string, factory: () => Promise<Rev
       if (!fixture) throw new Error('fixture not initialised (see the beforeAll error above)');
       return fixture;
     };
-    const unsubscribes: Array<() => Promise<void>> = [];
+    const feeds: RevocationFeed[] = [];
     let now: number;
 
     beforeAll(async () => {
@@ -68,7 +68,7 @@ export function revocationStoreContract(name: string, factory: () => Promise<Rev
     }, 60_000);
 
     afterEach(async () => {
-      while (unsubscribes.length) await unsubscribes.pop()!();
+      while (feeds.length) await feeds.pop()!.close();
     });
 
     afterAll(async () => {
@@ -79,11 +79,12 @@ export function revocationStoreContract(name: string, factory: () => Promise<Rev
       now = Date.now();
     });
 
-    async function subscribe(store: RevocationStore): Promise<RecordingListener> {
+    async function subscribe(store: RevocationStore): Promise<RecordingListener & { feed: RevocationFeed }> {
       const l = new RecordingListener();
-      unsubscribes.push(await store.subscribe(l));
+      const feed = await store.subscribe(l);
+      feeds.push(feed);
       await eventually(() => l.connected > 0, 5_000, 'onConnected');
-      return l;
+      return Object.assign(l, { feed });
     }
 
     it('snapshot returns session and user entries added through either handle', async () => {
@@ -162,14 +163,27 @@ export function revocationStoreContract(name: string, factory: () => Promise<Rev
     it('after unsubscribe a listener hears nothing more, while others still do', async () => {
       const stays = await subscribe(f().b);
       const leaves = new RecordingListener();
-      const unsubscribe = await f().b.subscribe(leaves);
+      const feed = await f().b.subscribe(leaves);
       await eventually(() => leaves.connected > 0, 5_000, 'onConnected');
-      await unsubscribe();
+      await feed.close();
       const sid = newSessionId(now);
       await f().a.add({ kind: 'session', sid, expiresAt: now + 60_000 }, now);
       await eventually(() => stays.entries.some((e) => e.kind === 'session' && e.sid === sid), 2_000, 'the entry');
       expect(leaves.entries.filter((e) => e.kind === 'session' && e.sid === sid)).toEqual([]);
       expect(leaves.disconnected).toBe(0); // leaving on purpose is not a lost connection
+    });
+
+    it('a probe of the feed resolves only after every entry added before it has reached the listener', async () => {
+      const onB = await subscribe(f().b);
+      const ids = new Set<string>();
+      for (let i = 0; i < 20; i++) {
+        const sid = newSessionId(now);
+        ids.add(sid);
+        await f().a.add({ kind: 'session', sid, expiresAt: now + 60_000 }, now);
+      }
+      await onB.feed.probe();
+      // No waiting: the probe's answer came after them on the same connection.
+      expect(mine(onB.entries, ids)).toHaveLength(20);
     });
 
     it('ping resolves while the store is reachable', async () => {

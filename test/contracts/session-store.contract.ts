@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { MAX_SESSIONS_PER_USER } from '../../src/auth/sessions/session-store.port';
 import type { NewSession, RotateCommand, RotateResult, SessionKind, SessionStore, SessionView } from '../../src/auth/sessions/session-store.port';
+import { SEALED_SUCCESSOR_BYTES } from '../../src/auth/tokens/refresh-token.codec';
 import { newSessionId } from '../../src/auth/tokens/session-id.codec';
 import { useFixture } from './contract-fixture';
 
@@ -13,7 +14,6 @@ const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 export const IDLE_MS = 30 * MINUTE;
 export const ABSOLUTE_MS = 24 * 60 * MINUTE;
-export const GRACE_MS = 10 * SECOND;
 
 /** A secret and its hash, as the service stores them (only the hash reaches the store). */
 export function secretPair(): { secret: Buffer; hash: Buffer } {
@@ -61,10 +61,9 @@ export function rotateCmd(
     presentedHash,
     genuine: true,
     nextHash: secretPair().hash,
-    sealedSuccessor: randomBytes(80),
+    sealedSuccessor: randomBytes(SEALED_SUCCESSOR_BYTES),
     now,
     idleTtlMs: IDLE_MS,
-    graceMs: GRACE_MS,
     revokeAllOnReuse: false,
     cutoffTtlMs: ABSOLUTE_MS,
     bindingHash: null,
@@ -174,45 +173,54 @@ export function sessionStoreContract(name: string, factory: () => Promise<Sessio
             near[i] ^= 0x01;
             expect(kindOf(await store().rotate(rotateCmd(s, near, at, { genuine: false })))).toBe('invalid');
           }
-          expect(kindOf(await store().rotate(rotateCmd(s, current, at, { nextHash: next, graceMs: 0 })))).toBe('rotated');
+          expect(kindOf(await store().rotate(rotateCmd(s, current, at, { nextHash: next })))).toBe('rotated');
           current = next;
         }
       });
 
-      it('within the grace, the previous secret gets the exact sealed successor, and the session lives on', async () => {
+      it('the previous secret, while its successor is unused, gets the exact sealed successor at any time within the session\u2019s lifetimes; nothing changes', async () => {
         const u = freshUser();
         const s = newSession(u, t0);
         await store().create(s);
         const first = rotateCmd(s, s.secretHash, t0 + 1_000);
         expect(kindOf(await store().rotate(first))).toBe('rotated');
 
-        for (const at of [t0 + 1_000, t0 + 1_000 + GRACE_MS]) {
-          const again = await store().rotate(rotateCmd(s, s.secretHash, at));
+        // At once (a second tab), seconds later (a retry), and just before the idle deadline that
+        // the rotation set (a response lost for good, the client back much later): a grace or not.
+        for (const at of [t0 + 1_000, t0 + 1_000 + 10 * SECOND, t0 + 1_000 + IDLE_MS - 1]) {
+          const again = await store().rotate(rotateCmd(s, s.secretHash, at, { revokeAllOnReuse: true }));
           expect(again.kind).toBe('grace');
           if (again.kind !== 'grace') return;
           expect(Buffer.isBuffer(again.sealedSuccessor)).toBe(true);
           expect(again.sealedSuccessor.equals(first.sealedSuccessor)).toBe(true);
           expect(again.session).toEqual(viewOf(s, t0 + 1_000));
         }
-        // A grace answer is not a rotation: the first request's successor is still the current one.
-        expect(kindOf(await store().rotate(rotateCmd(s, first.nextHash, t0 + 2_000)))).toBe('rotated');
+        // Not a rotation, and it does not extend the session: the first request's successor is still
+        // the current one, within the same idle deadline.
+        expect(await store().get(u, s.sid, t0 + 1_000 + IDLE_MS - 1)).toEqual(viewOf(s, t0 + 1_000));
+        expect(kindOf(await store().rotate(rotateCmd(s, first.nextHash, t0 + 1_000 + IDLE_MS - 1)))).toBe('rotated');
       });
 
-      it('after the grace, the previous secret is reuse: "reused", and the session is gone', async () => {
+      it('the previous secret past the session\u2019s idle deadline is "expired", not a working pair', async () => {
         const u = freshUser();
         const s = newSession(u, t0);
         await store().create(s);
-        const first = rotateCmd(s, s.secretHash, t0 + 1_000);
-        await store().rotate(first);
-        const late = await store().rotate(rotateCmd(s, s.secretHash, t0 + 1_000 + GRACE_MS + 1));
-        expect(late).toEqual({ kind: 'reused', revokedAll: false });
-        expect(await store().get(u, s.sid, t0 + 2_000)).toBeNull();
-        expect(await store().listByUser(u, t0 + 2_000)).toEqual([]);
-        // The legitimate holder's successor is dead too.
-        expect(kindOf(await store().rotate(rotateCmd(s, first.nextHash, t0 + 2_000)))).toBe('invalid');
+        await store().rotate(rotateCmd(s, s.secretHash, t0 + 1_000));
+        expect(await store().rotate(rotateCmd(s, s.secretHash, t0 + 1_000 + IDLE_MS))).toEqual({ kind: 'expired' });
+        expect(await store().get(u, s.sid, t0 + 1_000)).toBeNull();
       });
 
-      it('an older secret (two rotations back) is reuse even inside the grace', async () => {
+      it('the previous secret past the absolute expiry is "expired", however recently the session rotated', async () => {
+        const u = freshUser();
+        const abs = t0 + 3 * MINUTE;
+        const s = newSession(u, t0, { absoluteExpiresAt: abs });
+        await store().create(s);
+        await store().rotate(rotateCmd(s, s.secretHash, abs - 1_000));
+        expect(kindOf(await store().rotate(rotateCmd(s, s.secretHash, abs - 1)))).toBe('grace');
+        expect(await store().rotate(rotateCmd(s, s.secretHash, abs))).toEqual({ kind: 'expired' });
+      });
+
+      it('once its successor has been used, the previous secret is reuse, even a moment later: "reused", and the session is gone', async () => {
         const u = freshUser();
         const s = newSession(u, t0);
         await store().create(s);
@@ -220,20 +228,29 @@ export function sessionStoreContract(name: string, factory: () => Promise<Sessio
         await store().rotate(r1);
         const r2 = rotateCmd(s, r1.nextHash, t0 + 1_100);
         expect(kindOf(await store().rotate(r2))).toBe('rotated');
+        // r1's successor, now the previous secret, still gets r2's successor...
+        expect(kindOf(await store().rotate(rotateCmd(s, r1.nextHash, t0 + 1_150)))).toBe('grace');
+        // ...but the secret before it is older: theft.
         expect(await store().rotate(rotateCmd(s, s.secretHash, t0 + 1_200))).toEqual({ kind: 'reused', revokedAll: false });
         expect(await store().get(u, s.sid, t0 + 1_200)).toBeNull();
+        expect(await store().listByUser(u, t0 + 1_200)).toEqual([]);
+        // The legitimate holder's successor is dead too.
+        expect(kindOf(await store().rotate(rotateCmd(s, r2.nextHash, t0 + 1_300)))).toBe('invalid');
       });
 
-      it('with grace 0 the previous secret is reuse at once', async () => {
+      it('an older secret is reuse at any time, the successor unused or not', async () => {
         const u = freshUser();
         const s = newSession(u, t0);
         await store().create(s);
-        await store().rotate(rotateCmd(s, s.secretHash, t0 + 1_000, { graceMs: 0 }));
-        expect(await store().rotate(rotateCmd(s, s.secretHash, t0 + 1_000, { graceMs: 0 }))).toEqual({
-          kind: 'reused',
-          revokedAll: false,
-        });
-        expect(await store().get(u, s.sid, t0 + 1_000)).toBeNull();
+        const r1 = rotateCmd(s, s.secretHash, t0 + 1_000);
+        await store().rotate(r1);
+        const r2 = rotateCmd(s, r1.nextHash, t0 + 2_000);
+        await store().rotate(r2);
+        const r3 = rotateCmd(s, r2.nextHash, t0 + 3_000);
+        await store().rotate(r3);
+        // r3's successor has never been used; r1's secret is two rotations back.
+        expect(await store().rotate(rotateCmd(s, r1.nextHash, t0 + 3_001))).toEqual({ kind: 'reused', revokedAll: false });
+        expect(await store().get(u, s.sid, t0 + 3_001)).toBeNull();
       });
 
       it('a wrong secret without our MAC (genuine=false) is "invalid" and does NOT revoke the session', async () => {
@@ -318,9 +335,11 @@ export function sessionStoreContract(name: string, factory: () => Promise<Sessio
         const u = freshUser();
         const s = newSession(u, t0, { bindingHash: 'device-A' });
         await store().create(s);
-        await store().rotate(rotateCmd(s, s.secretHash, t0 + 1_000, { bindingHash: 'device-A' }));
-        const late = await store().rotate(rotateCmd(s, s.secretHash, t0 + 1_000 + GRACE_MS + 1, { bindingHash: 'device-B' }));
-        expect(late).toEqual({ kind: 'reused', revokedAll: false });
+        const r1 = rotateCmd(s, s.secretHash, t0 + 1_000, { bindingHash: 'device-A' });
+        await store().rotate(r1);
+        expect(kindOf(await store().rotate(rotateCmd(s, r1.nextHash, t0 + 1_100, { bindingHash: 'device-A' })))).toBe('rotated');
+        const old = await store().rotate(rotateCmd(s, s.secretHash, t0 + 1_200, { bindingHash: 'device-B' }));
+        expect(old).toEqual({ kind: 'reused', revokedAll: false });
       });
 
       it('a null binding (check off) or a session recorded without one is never a mismatch', async () => {
@@ -476,7 +495,8 @@ export function sessionStoreContract(name: string, factory: () => Promise<Sessio
 
         const r1 = rotateCmd(victim, victim.secretHash, t0 + 1_000);
         await store().rotate(r1);
-        const reuseAt = t0 + 1_000 + GRACE_MS + 1;
+        await store().rotate(rotateCmd(victim, r1.nextHash, t0 + 1_100));
+        const reuseAt = t0 + 1_200;
         const reuse = await store().rotate(rotateCmd(victim, victim.secretHash, reuseAt, { revokeAllOnReuse: true }));
         expect(reuse).toEqual({ kind: 'reused', revokedAll: true });
 
@@ -623,21 +643,19 @@ export function sessionStoreContract(name: string, factory: () => Promise<Sessio
         expect(kindOf(await store().rotate(rotateCmd(s, winner.nextHash, t0 + 2_000)))).toBe('rotated');
       });
 
-      it(`with grace 0, of ${N} concurrent rotations exactly one rotates, the next is reuse, the rest find no session`, async () => {
+      it(`${N} concurrent rotations of the previous secret and of its successor: one rotation, never a second lineage`, async () => {
         const u = freshUser();
         const s = newSession(u, t0);
         await store().create(s);
-        const cmds = Array.from({ length: N }, () => rotateCmd(s, s.secretHash, t0 + 1_000, { graceMs: 0 }));
+        const first = rotateCmd(s, s.secretHash, t0 + 1_000);
+        await store().rotate(first);
+        const cmds = Array.from({ length: N }, (_, i) => rotateCmd(s, i % 2 === 0 ? s.secretHash : first.nextHash, t0 + 2_000));
         const results = await Promise.all(cmds.map((c) => store().rotate(c)));
-        const kinds = results.map(kindOf);
-        expect(kinds.filter((k) => k === 'rotated')).toHaveLength(1);
-        // The first loser presents the now-previous secret with no grace: theft, the session is revoked;
-        // every later one then finds no session at all. No loser ever gets a token.
-        expect(kinds.filter((k) => k === 'reused')).toHaveLength(1);
-        expect(kinds.filter((k) => k === 'invalid')).toHaveLength(N - 2);
-        const winner = cmds[kinds.indexOf('rotated')];
-        expect(await store().get(u, s.sid, t0 + 1_000)).toBeNull();
-        expect(await store().rotate(rotateCmd(s, winner.nextHash, t0 + 2_000))).toEqual({ kind: 'invalid' });
+        // Applied one at a time, in the order sent: the first secret gets the sealed successor
+        // while that is unused; the successor rotates once; from then on the first secret is older:
+        // theft, and the session is gone for everyone after.
+        expect(results.map(kindOf)).toEqual(['grace', 'rotated', 'reused', ...Array(N - 3).fill('invalid')]);
+        expect(await store().get(u, s.sid, t0 + 2_000)).toBeNull();
       });
 
       it('concurrent rotations of different sessions of one user do not interfere', async () => {

@@ -112,14 +112,47 @@ describe('audit log (captured pino output)', () => {
     const cookieLogin = await post('/auth/login', home, { email, password: PASSWORD });
     const cookie = refreshCookieOf(cookieLogin)!;
     secrets.add(cookie.value).add(cookieLogin.body.accessToken);
-    const viaCookie = await flow(() =>
-      request(t.http).post('/auth/refresh').set('Sec-Fetch-Site', 'same-origin').set('X-Forwarded-For', home).set('User-Agent', CHROME_ON_MACOS).set('Cookie', `${cookie.name}=${cookie.value}`),
-    );
+    let next = '';
+    const viaCookie = await flow(async () => {
+      const res = await request(t.http).post('/auth/refresh').set('Sec-Fetch-Site', 'same-origin').set('X-Forwarded-For', home).set('User-Agent', CHROME_ON_MACOS).set('Cookie', `${cookie.name}=${cookie.value}`);
+      next = refreshCookieOf(res)!.value;
+      secrets.add(next).add(res.body.accessToken);
+    });
     once(viaCookie, 'refresh');
 
-    clock.advanceSeconds(60); // past the reuse grace
+    // The successor used, the cookie before it is theft.
+    const used = await post('/auth/refresh', home, { refreshToken: next });
+    secrets.add(used.body.accessToken).add(used.body.refreshToken);
     const reused = await flow(() => post('/auth/refresh', home, { refreshToken: cookie.value }));
     once(reused, 'refresh.reuse_detected');
+  });
+
+  it('session expired', async () => {
+    const s = await post('/auth/login', home, { email, password: PASSWORD, refreshTokenDelivery: 'body' });
+    secrets.add(s.body.accessToken).add(s.body.refreshToken);
+    clock.advanceSeconds(t.config.refreshTokenTtl); // the idle timeout
+    const expired = await flow(async () => {
+      const res = await post('/auth/refresh', home, { refreshToken: s.body.refreshToken });
+      expect(res.status).toBe(401);
+      expect(res.body.code).toBe('SESSION_EXPIRED');
+    });
+    const sid = JSON.parse(Buffer.from(s.body.accessToken.split('.')[1], 'base64url').toString()).sid as string;
+    expect(once(expired, 'session.expired')).toEqual(expect.objectContaining({ userId, sid }));
+  });
+
+  it('password change refused: wrong current password, then the lockout', async () => {
+    const s = await post('/auth/login', home, { email, password: PASSWORD, refreshTokenDelivery: 'body' });
+    secrets.add(s.body.accessToken).add(s.body.refreshToken);
+    const change = (currentPassword: string) =>
+      request(t.http).post('/auth/password').set('X-Forwarded-For', home).set('Authorization', bearer(s.body.accessToken)).send({ currentPassword, newPassword: 'a new passphrase entirely' });
+    const wrong = await flow(async () => expect((await change('not the password at all')).status).toBe(401));
+    expect(once(wrong, 'password.change_failed')).toEqual(
+      expect.objectContaining({ userId, reason: 'wrong current password', accountFailures: expect.any(Number), sourceFailures: 1 }),
+    );
+    for (let i = 0; i < 4; i++) await change(`guess ${i}`);
+    const locked = await flow(async () => expect((await change(PASSWORD)).status).toBe(401));
+    expect(once(locked, 'password.change_failed')).toEqual(expect.objectContaining({ userId, reason: 'locked (source)' }));
+    clock.advanceSeconds(3600); // past the lockout's longest wait: the account is usable again
   });
 
   it('binding mismatch', async () => {
@@ -196,7 +229,8 @@ describe('audit log (captured pino output)', () => {
     for (const l of all.filter((x) => x.audit)) expect({ event: l.event, reqId: typeof l.reqId }).toEqual({ event: l.event, reqId: 'string' });
     const events = new Set(all.filter((l) => l.audit).map((l) => l.event));
     for (const e of ['register', 'login.success', 'login.failure', 'login.locked', 'refresh', 'refresh.reuse_detected', 'refresh.binding_mismatch',
-      'session.revoked', 'logout', 'password.changed', 'logout_all', 'reauth.required', 'rate_limited', 'browser.login', 'csrf.failure']) {
+      'session.revoked', 'session.expired', 'logout', 'password.changed', 'password.change_failed', 'logout_all', 'reauth.required', 'rate_limited',
+      'browser.login', 'csrf.failure']) {
       expect(events).toContain(e);
     }
   });

@@ -20,7 +20,7 @@ import {
 
 /**
  * The session lifecycle over HTTP, on the real AppModule with Redis and PostgreSQL: register,
- * login (cookie and body delivery), the access token's shape, rotation, the reuse grace, theft
+ * login (cookie and body delivery), the access token's shape, rotation, the retried token, theft
  * detection with both compromise actions, and the idle, absolute and access-token lifetimes
  * (driven by a fake clock).
  */
@@ -226,7 +226,7 @@ describe('session lifecycle (Redis + PostgreSQL)', () => {
       expect((await signed()) - before).toBe(12);
     });
 
-    it('within the reuse grace, the previous token returns the SAME successor', async () => {
+    it('the previous token returns the SAME successor while that is unused, within the grace or long after', async () => {
       const s = await registerAndLogin(t.http, { tag: 'grace' });
       const first = await refreshViaBody(t.http, s.refreshToken);
       expect(first.status).toBe(200);
@@ -235,6 +235,10 @@ describe('session lifecycle (Redis + PostgreSQL)', () => {
       expect(second.status).toBe(200);
       expect(second.body.refreshToken).toBe(first.body.refreshToken);
       expect(decodeJwt(second.body.accessToken).payload.sid).toBe(s.sid);
+      clock.advanceSeconds(IDLE_TTL - GRACE); // well past the grace, just within the idle timeout
+      const late = await refreshViaBody(t.http, s.refreshToken);
+      expect(late.status).toBe(200);
+      expect(late.body.refreshToken).toBe(first.body.refreshToken);
       // The successor is still the live token.
       const third = await refreshViaBody(t.http, first.body.refreshToken);
       expect(third.status).toBe(200);
@@ -256,14 +260,15 @@ describe('session lifecycle (Redis + PostgreSQL)', () => {
   });
 
   describe('reuse detection (AUTH_COMPROMISE_ACTION=REVOKE_ALL)', () => {
-    it('the previous token after the grace is 401 REFRESH_TOKEN_REUSED and kills every session of the user', async () => {
+    it('the previous token once its successor was used is 401 REFRESH_TOKEN_REUSED and kills every session of the user', async () => {
       const victim = await registerAndLogin(t.http, { tag: 'theft' });
       const otherDevice = await login(t.http, victim.email);
       const bystander = await registerAndLogin(t.http, { tag: 'bystander' });
 
-      const rotated = await refreshViaBody(t.http, victim.refreshToken);
+      const first = await refreshViaBody(t.http, victim.refreshToken);
+      expect(first.status).toBe(200);
+      const rotated = await refreshViaBody(t.http, first.body.refreshToken);
       expect(rotated.status).toBe(200);
-      clock.advanceSeconds(GRACE + 1);
 
       const reuse = await refreshViaBody(t.http, victim.refreshToken);
       expectProblem(reuse, 401, 'REFRESH_TOKEN_REUSED');
@@ -287,8 +292,10 @@ describe('session lifecycle (Redis + PostgreSQL)', () => {
       const { email } = await register(t.http, uniqueEmail('theft-cookie'));
       const loginRes = await request(t.http).post('/auth/login').send({ email, password: 'correct horse battery staple 42' });
       const old = refreshCookieOf(loginRes)!.value;
-      expect((await request(t.http).post('/auth/refresh').set('Sec-Fetch-Site', 'same-origin').set('Cookie', `${REFRESH_COOKIE}=${old}`)).status).toBe(200);
-      clock.advanceSeconds(GRACE + 1);
+      const next = await request(t.http).post('/auth/refresh').set('Sec-Fetch-Site', 'same-origin').set('Cookie', `${REFRESH_COOKIE}=${old}`);
+      expect(next.status).toBe(200);
+      const used = await request(t.http).post('/auth/refresh').set('Sec-Fetch-Site', 'same-origin').set('Cookie', `${REFRESH_COOKIE}=${refreshCookieOf(next)!.value}`);
+      expect(used.status).toBe(200);
       const res = await request(t.http).post('/auth/refresh').set('Sec-Fetch-Site', 'same-origin').set('Cookie', `${REFRESH_COOKIE}=${old}`);
       expectProblem(res, 401, 'REFRESH_TOKEN_REUSED');
       const cleared = refreshCookieOf(res);
@@ -299,7 +306,7 @@ describe('session lifecycle (Redis + PostgreSQL)', () => {
       expectProblem(await me(loginRes.body.accessToken), 401, 'SESSION_REVOKED');
     });
 
-    it('a token two rotations old is theft even inside the grace', async () => {
+    it('a token two rotations old is theft at once, the newest successor unused or not', async () => {
       const s = await registerAndLogin(t.http, { tag: 'two-old' });
       const r1 = await refreshViaBody(t.http, s.refreshToken);
       const r2 = await refreshViaBody(t.http, r1.body.refreshToken);
@@ -377,9 +384,9 @@ describe('reuse detection with AUTH_COMPROMISE_ACTION=REVOKE_SESSION', () => {
   it('revokes only the session whose token was replayed', async () => {
     const victim = await registerAndLogin(t.http, { tag: 'one-session' });
     const otherDevice = await login(t.http, victim.email);
-    const rotated = await refreshViaBody(t.http, victim.refreshToken);
+    const first = await refreshViaBody(t.http, victim.refreshToken);
+    const rotated = await refreshViaBody(t.http, first.body.refreshToken);
     expect(rotated.status).toBe(200);
-    clock.advanceSeconds(GRACE + 1);
 
     expectProblem(await refreshViaBody(t.http, victim.refreshToken), 401, 'REFRESH_TOKEN_REUSED');
     expectProblem(await request(t.http).get('/auth/me').set('Authorization', bearer(rotated.body.accessToken)), 401, 'SESSION_REVOKED');

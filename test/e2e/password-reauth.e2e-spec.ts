@@ -82,6 +82,25 @@ describe('password policy, change password, recent authentication', () => {
       expect((await request(t.http).post('/auth/login').send({ email, password: 'a brand new passphrase' })).status).toBe(200);
     });
 
+    it('guessing the current password counts against the account lockout like failed logins; locked, even the right one is refused, here and at login', async () => {
+      const { email } = await register(t.http, uniqueEmail('chpw-guess'));
+      const other = await login(t.http, email);
+      const current = await login(t.http, email);
+      // 5 free failures per account and address (the login lockout's), then a wait.
+      for (let i = 0; i < 5; i++) expectProblem(await changePassword(current.accessToken, `guess number ${i}`, 'a brand new passphrase'), 401, 'INVALID_CREDENTIALS');
+      const locked = await changePassword(current.accessToken, PASSWORD, 'a brand new passphrase');
+      expectProblem(locked, 401, 'INVALID_CREDENTIALS');
+      expectProblem(await request(t.http).post('/auth/login').send({ email, password: PASSWORD }), 401, 'INVALID_CREDENTIALS');
+      // Nothing changed and nobody was logged out by the guesses.
+      expect((await me(other.accessToken)).status).toBe(200);
+      expect((await me(current.accessToken)).status).toBe(200);
+
+      // Once the wait is over (2 s after the 5th failure), the right password goes through.
+      clock.advanceSeconds(3);
+      expect((await changePassword(current.accessToken, PASSWORD, 'a brand new passphrase')).status).toBe(204);
+      expect((await request(t.http).post('/auth/login').send({ email, password: 'a brand new passphrase' })).status).toBe(200);
+    });
+
     it('needs a bearer token', async () => {
       expectProblem(await request(t.http).post('/auth/password').send({ currentPassword: PASSWORD, newPassword: 'whatever passphrase' }), 401, 'ACCESS_TOKEN_MISSING');
     });

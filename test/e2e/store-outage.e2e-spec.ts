@@ -1,10 +1,9 @@
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import request from 'supertest';
 import { FakeClock } from '../support/fake-clock';
-import { getFreePort } from '../support/free-port';
 import { createTestDatabase } from '../support/postgres';
 import { RecordingLogger } from '../support/recording-logger';
 import { startRedis, type RedisHarness } from '../support/redis-server';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import {
   bearer,
   createTestApp,
@@ -17,6 +16,7 @@ import {
   register,
   registerAndLogin,
   REFRESH_COOKIE,
+  sleep,
   uniqueEmail,
   type LoggedIn,
   type TestApp,
@@ -58,8 +58,7 @@ describe('Redis outage (Redis + PostgreSQL)', () => {
   const logs = new RecordingLogger();
 
   beforeAll(async () => {
-    // A long reuse grace: the hung-Redis test retries a refresh whose first attempt timed out.
-    t = await createTestApp({ clock, logger: logs, env: { AUTH_REVOCATION_MAX_STALENESS: String(STALENESS_MS), REFRESH_REUSE_GRACE: '60' } });
+    t = await createTestApp({ clock, logger: logs, env: { AUTH_REVOCATION_MAX_STALENESS: String(STALENESS_MS) } });
     redis = t.redis!;
   });
   afterAll(() => t?.close());
@@ -179,15 +178,18 @@ describe('Redis outage (Redis + PostgreSQL)', () => {
       if (redis.running) await redis.resume().catch(() => undefined);
     });
 
-    it('while hung: refresh and login time out into 503 without issuing anything; afterwards every session carries on', async () => {
+    it('while hung: the guard serves from its view within the budget, then 503; refresh and login time out into 503 without issuing anything; afterwards every session carries on', async () => {
       await redis.pause();
+      const pausedAt = Date.now();
       let resumed = false;
       try {
+        // Within AUTH_REVOCATION_MAX_STALENESS the guard does not need Redis for a request.
+        expect((await me(other.accessToken)).status).toBe(200);
         expectUnavailable(await request(t.http).post('/auth/login').send({ email, password: PASSWORD }));
         expect((await ready()).status).toBe(503);
-        // The guard does not need Redis for a request.
-        expect((await me(other.accessToken)).status).toBe(200);
-        // Last before resuming, so that the retry below comes well inside the reuse grace.
+        // A hung Redis is a silent feed: past the budget nothing is confirmed, so nothing is accepted.
+        await sleep(Math.max(0, pausedAt + STALENESS_MS + 100 - Date.now()));
+        expectUnavailable(await me(other.accessToken));
         const started = Date.now();
         expectUnavailable(await refreshViaBody(t.http, s.refreshToken));
         expect(Date.now() - started).toBeLessThan(10_000); // bounded by the command timeout, not hanging
@@ -199,7 +201,7 @@ describe('Redis outage (Redis + PostgreSQL)', () => {
 
       expect(await eventually(async () => (await ready()).status === 200, 10_000, 100)).toBe(true);
       // The refresh that timed out may have been applied once Redis woke up; presenting the same
-      // token again within the grace then returns that same successor: the client loses nothing.
+      // token again then returns that same successor (it was never used): the client loses nothing.
       const retried = await refreshViaBody(t.http, s.refreshToken);
       expect(retried.status).toBe(200);
       const next = await refreshViaBody(t.http, retried.body.refreshToken);
@@ -260,51 +262,10 @@ describe('booting while Redis is down', () => {
   }, 60_000);
 });
 
-/** A TCP proxy in front of PostgreSQL that a test can cut (connections refused and dropped) and restore. */
-async function startTcpProxy(target: { host: string; port: number }): Promise<{ port: number; stop(): Promise<void>; start(): Promise<void> }> {
-  const port = await getFreePort();
-  const sockets = new Set<Socket>();
-  let server: Server | undefined;
-  const listen = () =>
-    new Promise<void>((resolve, reject) => {
-      const srv = createServer((client) => {
-        const upstream = connect(target);
-        sockets.add(client).add(upstream);
-        const drop = () => {
-          client.destroy();
-          upstream.destroy();
-          sockets.delete(client);
-          sockets.delete(upstream);
-        };
-        client.on('error', drop).on('close', drop);
-        upstream.on('error', drop).on('close', drop);
-        client.pipe(upstream).pipe(client);
-      });
-      srv.once('error', reject);
-      srv.listen(port, '127.0.0.1', () => {
-        server = srv;
-        resolve();
-      });
-    });
-  await listen();
-  return {
-    port,
-    async stop() {
-      const srv = server;
-      server = undefined;
-      for (const s of sockets) s.destroy();
-      sockets.clear();
-      if (srv) await new Promise<void>((resolve) => srv.close(() => resolve()));
-    },
-    async start() {
-      if (!server) await listen();
-    },
-  };
-}
-
 describe('PostgreSQL (users database) outage', () => {
   let db: { url: string; drop(): Promise<void> };
-  let proxy: Awaited<ReturnType<typeof startTcpProxy>>;
+  /** In front of PostgreSQL: cut, connections are refused and dropped. */
+  let proxy: TcpProxy;
   let t: TestApp;
   const logs = new RecordingLogger();
 
@@ -318,15 +279,15 @@ describe('PostgreSQL (users database) outage', () => {
     t = await createTestApp({ logger: logs, env: { DATABASE_URL: viaProxy.toString() } });
   }, 60_000);
   afterAll(async () => {
-    await proxy?.start();
+    await proxy?.restore();
     await t?.close();
-    await proxy?.stop();
+    await proxy?.close();
     await db?.drop();
   });
 
   it('register and login answer 503 STORE_UNAVAILABLE (uniformly for known and unknown emails); sessions carry on', async () => {
     const s = await registerAndLogin(t.http, { tag: 'pg-down' });
-    await proxy.stop();
+    await proxy.cut();
     try {
       expectUnavailable(await request(t.http).post('/auth/register').send({ email: uniqueEmail('pg-down-new'), password: PASSWORD }));
       const known = await request(t.http).post('/auth/login').send({ email: s.email, password: PASSWORD });
@@ -344,7 +305,7 @@ describe('PostgreSQL (users database) outage', () => {
       expect((await request(t.http).get('/auth/me').set('Authorization', bearer(refreshed.body.accessToken))).status).toBe(200);
       expect((await request(t.http).get('/auth/sessions').set('Authorization', bearer(refreshed.body.accessToken))).status).toBe(200);
     } finally {
-      await proxy.start();
+      await proxy.restore();
     }
     // Back: the pool reconnects on the next query.
     const readyAgain = await request(t.http).get('/health/ready');

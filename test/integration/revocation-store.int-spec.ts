@@ -6,9 +6,11 @@ import { createEmbeddedStores } from '../../src/auth/embedded/embedded-stores.fa
 import { createRedisConnection } from '../../src/auth/redis/redis-connection.factory';
 import { MemoryRevocationStore } from '../../src/auth/revocation/revocation-store.memory-adapter';
 import { RedisRevocationStore } from '../../src/auth/revocation/revocation-store.redis-adapter';
+import type { RevocationFeed } from '../../src/auth/revocation/revocation-store.port';
 import { newSessionId } from '../../src/auth/tokens/session-id.codec';
 import { eventually, RecordingListener, revocationStoreContract } from '../contracts/revocation-store.contract';
 import { startRedis, type RedisHarness } from '../support/redis-server';
+import { startTcpProxy } from '../support/tcp-proxy';
 
 revocationStoreContract('MemoryRevocationStore', async () => {
   const store = new MemoryRevocationStore();
@@ -75,7 +77,7 @@ describe('RedisRevocationStore: what only a real Redis shows', () => {
   let a: RedisRevocationStore;
   let b: RedisRevocationStore;
   let inspect: Redis;
-  const unsubscribes: Array<() => Promise<void>> = [];
+  const feeds: RevocationFeed[] = [];
 
   beforeAll(async () => {
     redis = await startRedis();
@@ -86,7 +88,7 @@ describe('RedisRevocationStore: what only a real Redis shows', () => {
   });
 
   afterEach(async () => {
-    while (unsubscribes.length) await unsubscribes.pop()!();
+    while (feeds.length) await feeds.pop()!.close();
   });
 
   afterAll(async () => {
@@ -109,7 +111,7 @@ describe('RedisRevocationStore: what only a real Redis shows', () => {
 
   it('add and snapshot fail with STORE_UNAVAILABLE while Redis is down; the subscriber reports the loss and the return', async () => {
     const listener = new RecordingListener();
-    unsubscribes.push(await b.subscribe(listener));
+    feeds.push(await b.subscribe(listener));
     await eventually(() => listener.connected === 1, 5_000, 'onConnected');
 
     await redis.stop();
@@ -133,5 +135,36 @@ describe('RedisRevocationStore: what only a real Redis shows', () => {
     const sid = newSessionId(now);
     await a.add({ kind: 'session', sid, expiresAt: now + 60_000 }, now);
     await eventually(() => listener.entries.some((e) => e.kind === 'session' && e.sid === sid), 2_000, 'the entry after the restart');
+  });
+
+  it('a probe over a link that went silent (open, nothing passes) rejects, and the subscriber is replaced', async () => {
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: redis.port });
+    const proxied = new Connections(`redis://127.0.0.1:${proxy.port}`);
+    const viaProxy = new RedisRevocationStore(inspect, () => proxied.open('revocations-proxied-sub'));
+    const listener = new RecordingListener();
+    try {
+      const feed = await viaProxy.subscribe(listener);
+      feeds.push(feed);
+      await eventually(() => listener.connected === 1, 5_000, 'onConnected');
+      await expect(feed.probe()).resolves.toBeUndefined();
+
+      proxy.stall();
+      await expect(feed.probe()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      // The open socket is given up: a lost feed, not a feed that is merely quiet.
+      await eventually(() => listener.disconnected === 1, 5_000, 'onDisconnected');
+      expect(listener.connected).toBe(1);
+
+      proxy.resume();
+      await eventually(() => listener.connected === 2, 10_000, 'onConnected on a new connection');
+      const now = Date.now();
+      const sid = newSessionId(now);
+      await a.add({ kind: 'session', sid, expiresAt: now + 60_000 }, now);
+      await feed.probe();
+      expect(listener.entries.some((e) => e.kind === 'session' && e.sid === sid)).toBe(true);
+    } finally {
+      await feeds.pop()?.close();
+      proxied.closeAll();
+      await proxy.close();
+    }
   });
 });

@@ -1,66 +1,17 @@
 import type Redis from 'ioredis';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { AuthSettings } from '../../src/auth/common/auth-settings';
+import { systemClock, type Clock } from '../../src/auth/common/clock.port';
 import { AuthError } from '../../src/auth/errors/auth-error.model';
 import { createRedisConnection } from '../../src/auth/redis/redis-connection.factory';
 import { RedisRevocationStore } from '../../src/auth/revocation/revocation-store.redis-adapter';
 import { RevocationView } from '../../src/auth/revocation/revocation-view.service';
 import { newSessionId } from '../../src/auth/tokens/session-id.codec';
 import { eventually } from '../contracts/revocation-store.contract';
-import { getFreePort } from '../support/free-port';
 import { startRedis, type RedisHarness } from '../support/redis-server';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 
 const MAX_STALENESS = 5_000;
 const ENTRY_TTL = 15 * 60_000;
-
-/**
- * A TCP relay to Redis that the test can cut: it lets instance A stay away while the rest of the
- * world (Redis itself, instance B) is back, so that entries published meanwhile can reach A only
- * through the reload that follows its reconnect, and it decides which of A's two connections
- * comes back first. Cut, it stops listening (connections are refused, as with Redis down) and
- * drops what it carries.
- */
-class Relay {
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  constructor(private readonly targetPort: number) {}
-
-  async listen(): Promise<void> {
-    if (this.port === 0) this.port = await getFreePort();
-    const server = createServer((client) => {
-      const upstream = connect({ host: '127.0.0.1', port: this.targetPort });
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('error', () => undefined);
-        s.on('close', () => {
-          this.sockets.delete(s);
-          client.destroy();
-          upstream.destroy();
-        });
-      }
-      client.pipe(upstream);
-      upstream.pipe(client);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
-    this.server = server;
-  }
-
-  async cut(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const s of this.sockets) s.destroy();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-
-  restore(): Promise<void> {
-    return this.listen();
-  }
-}
 
 /** A clock that stands still unless the test moves it. */
 class ManualClock {
@@ -75,34 +26,49 @@ interface Instance {
   subscriber: () => Redis | undefined;
 }
 
+/** One application instance: a command connection and a subscriber, each to the URL given. */
+async function startInstance(
+  name: string,
+  urls: { command: string; subscriber: string },
+  clock: Clock,
+  maxStaleness: number,
+  connections: Redis[],
+): Promise<Instance> {
+  const open = (url: string, connectionName: string): Redis => {
+    const c = createRedisConnection(url, connectionName);
+    connections.push(c);
+    return c;
+  };
+  const command = open(urls.command, name);
+  await command.connect();
+  let subscriber: Redis | undefined;
+  const store = new RedisRevocationStore(command, () => (subscriber = open(urls.subscriber, `${name}-sub`)));
+  const view = new RevocationView(store, { revocationMaxStaleness: maxStaleness } as AuthSettings, clock);
+  await view.onModuleInit();
+  await eventually(() => view.isConnected, 5_000, `${name} connected`);
+  return { view, store, command, subscriber: () => subscriber };
+}
+
+async function stopInstances(instances: Array<Instance | undefined>, connections: Redis[]): Promise<void> {
+  for (const i of instances) await i?.view.onApplicationShutdown();
+  // The views closed their subscribers; a second disconnect() would arm a 2 s timer (ioredis 5).
+  for (const c of connections) if (c.status !== 'end') c.disconnect();
+}
+
 describe('RevocationView: two instances on a real Redis', () => {
   let redis: RedisHarness;
-  /** A's two connections each go through their own relay; B's go straight to Redis. */
-  let subRelay: Relay;
-  let cmdRelay: Relay;
+  /**
+   * A's two connections each go through their own proxy; B's go straight to Redis. A cut proxy
+   * keeps instance A away while the rest of the world (Redis itself, instance B) is back, so that
+   * entries published meanwhile reach A only through the reload that follows its reconnect, and
+   * decides which of A's two connections comes back first.
+   */
+  let subProxy: TcpProxy;
+  let cmdProxy: TcpProxy;
   const clock = new ManualClock();
   const connections: Redis[] = [];
   let A: Instance;
   let B: Instance;
-
-  function open(url: string, name: string): Redis {
-    const c = createRedisConnection(url, name);
-    connections.push(c);
-    return c;
-  }
-
-  /** One application instance: a command connection and a subscriber, each to the URL given. */
-  async function instance(name: string, commandUrl: string, subscriberUrl: string): Promise<Instance> {
-    const command = open(commandUrl, name);
-    await command.connect();
-    let subscriber: Redis | undefined;
-    const store = new RedisRevocationStore(command, () => (subscriber = open(subscriberUrl, `${name}-sub`)));
-    const options = { revocationMaxStaleness: MAX_STALENESS } as AuthSettings;
-    const view = new RevocationView(store, options, clock);
-    await view.onModuleInit();
-    await eventually(() => view.isConnected, 5_000, `${name} connected`);
-    return { view, store, command, subscriber: () => subscriber };
-  }
 
   function sessionEntry(sid: string) {
     return { kind: 'session' as const, sid, expiresAt: clock.now() + ENTRY_TTL };
@@ -110,21 +76,17 @@ describe('RevocationView: two instances on a real Redis', () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    subRelay = new Relay(redis.port);
-    cmdRelay = new Relay(redis.port);
-    await subRelay.listen();
-    await cmdRelay.listen();
-    A = await instance('A', `redis://127.0.0.1:${cmdRelay.port}`, `redis://127.0.0.1:${subRelay.port}`);
-    B = await instance('B', redis.url, redis.url);
+    subProxy = await startTcpProxy({ host: '127.0.0.1', port: redis.port });
+    cmdProxy = await startTcpProxy({ host: '127.0.0.1', port: redis.port });
+    const viaProxies = { command: `redis://127.0.0.1:${cmdProxy.port}`, subscriber: `redis://127.0.0.1:${subProxy.port}` };
+    A = await startInstance('A', viaProxies, clock, MAX_STALENESS, connections);
+    B = await startInstance('B', { command: redis.url, subscriber: redis.url }, clock, MAX_STALENESS, connections);
   });
 
   afterAll(async () => {
-    await A?.view.onApplicationShutdown();
-    await B?.view.onApplicationShutdown();
-    // The views closed their subscribers; a second disconnect() would arm a 2 s timer (ioredis 5).
-    for (const c of connections) if (c.status !== 'end') c.disconnect();
-    await subRelay?.cut();
-    await cmdRelay?.cut();
+    await stopInstances([A, B], connections);
+    await subProxy?.close();
+    await cmdProxy?.close();
     await redis?.stop();
   });
 
@@ -161,8 +123,8 @@ describe('RevocationView: two instances on a real Redis', () => {
 
     // --- Redis goes down --------------------------------------------------------------------
     // A's connections stay away even once Redis is back, until the test restores them.
-    await subRelay.cut();
-    await cmdRelay.cut();
+    await subProxy.cut();
+    await cmdProxy.cut();
     await redis.stop();
     await eventually(() => !A.view.isConnected && !B.view.isConnected, 5_000, 'both views disconnected');
     const downAt = clock.now();
@@ -197,13 +159,13 @@ describe('RevocationView: two instances on a real Redis', () => {
     expect(A.view.check(revokedDuringOutage, 'u-2')).toBe('stale'); // A never heard of it
 
     // A's feed comes back first: the reload it triggers fails, commands being still cut off...
-    await subRelay.restore();
+    await subProxy.restore();
     await eventually(() => A.subscriber()?.status === 'ready', 10_000, "A's subscriber");
     await expect(A.store.ping()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
     expect(A.view.isConnected).toBe(false);
     expect(A.view.check(revokedDuringOutage, 'u-2')).toBe('stale');
     // ...and once its command connection is back too, the view reloads by itself.
-    await cmdRelay.restore();
+    await cmdProxy.restore();
     await eventually(() => A.view.isConnected, 10_000, 'A reconnected');
 
     // Authoritative again (the clock is still far past the bound), with what it missed.
@@ -218,4 +180,59 @@ describe('RevocationView: two instances on a real Redis', () => {
     await B.store.add(sessionEntry(afterRestart), clock.now());
     await eventually(() => A.view.check(afterRestart, 'u-2') === 'revoked', 1_000, 'A hears the feed again');
   });
+});
+
+describe('RevocationView: a feed that goes silent without closing (real time)', () => {
+  const BUDGET = 2_000;
+  let redis: RedisHarness;
+  let subProxy: TcpProxy;
+  const connections: Redis[] = [];
+  let A: Instance;
+  let B: Instance;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    subProxy = await startTcpProxy({ host: '127.0.0.1', port: redis.port });
+    // Only A's feed goes through the proxy: its commands still reach Redis.
+    A = await startInstance('A', { command: redis.url, subscriber: `redis://127.0.0.1:${subProxy.port}` }, systemClock, BUDGET, connections);
+    B = await startInstance('B', { command: redis.url, subscriber: redis.url }, systemClock, BUDGET, connections);
+  });
+
+  afterAll(async () => {
+    await stopInstances([A, B], connections);
+    await subProxy?.close();
+    await redis?.stop();
+  });
+
+  it('A stops trusting the silent feed within the budget, confirms against the store by itself, and sees the revocation', async () => {
+    const sid = newSessionId(Date.now() - 1_000);
+    expect(A.view.check(sid, 'u')).toBe('ok');
+    subProxy.stall();
+    const revokedAt = Date.now();
+    await B.store.add({ kind: 'session', sid, expiresAt: revokedAt + ENTRY_TTL }, revokedAt);
+    expect(B.view.isConnected).toBe(true);
+
+    // What A answers, every few ms, until it knows.
+    let lastOk = revokedAt;
+    for (;;) {
+      const state = A.view.check(sid, 'u');
+      if (state === 'revoked') break;
+      if (state === 'ok') lastOk = Date.now();
+      if (Date.now() - revokedAt > 10_000) throw new Error(`A still answers ${state} 10 s after the revocation`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const knownAt = Date.now();
+    // Never "ok" for longer than the budget, although the feed never delivered the entry.
+    expect(lastOk - revokedAt).toBeLessThanOrEqual(BUDGET);
+    expect(knownAt - revokedAt).toBeLessThanOrEqual(BUDGET + 1_000);
+    // The link is open but silent: readiness reports the feed down.
+    await eventually(() => !A.view.isConnected, 5_000, 'A reports its feed down');
+
+    // The link comes back: the feed proves itself again.
+    subProxy.resume();
+    await eventually(() => A.view.isConnected, 15_000, 'A hears its feed again');
+    const after = newSessionId(Date.now() - 1_000);
+    await B.store.add({ kind: 'session', sid: after, expiresAt: Date.now() + ENTRY_TTL }, Date.now());
+    await eventually(() => A.view.check(after, 'u') === 'revoked', 1_000, 'A hears the feed');
+  }, 30_000);
 });

@@ -6,7 +6,7 @@ import { createRedisConnection } from '../../src/auth/redis/redis-connection.fac
 import { MemorySessionStore } from '../../src/auth/sessions/session-store.memory-adapter';
 import { RedisSessionStore } from '../../src/auth/sessions/session-store.redis-adapter';
 import type { SessionStore } from '../../src/auth/sessions/session-store.port';
-import { ABSOLUTE_MS, GRACE_MS, freshUser, newSession, rotateCmd, sessionStoreContract } from '../contracts/session-store.contract';
+import { ABSOLUTE_MS, freshUser, newSession, rotateCmd, sessionStoreContract } from '../contracts/session-store.contract';
 import { startRedis } from '../support/redis-server';
 import { privateRedisConnection } from '../support/redis-connection.fixture';
 
@@ -69,8 +69,8 @@ describe('RedisSessionStore: what only a real Redis shows', () => {
       const d = newSession(u, t0 + 3);
       for (const s of [a, b, c, d]) await store.create(s);
       const r1 = rotateCmd(a, a.secretHash, t0 + 1_000);
-      await store.rotate(r1); // writes the successor key
-      await store.rotate(rotateCmd(b, b.secretHash, t0 + 1_000, { kind: 'browser', graceMs: 0 }));
+      await store.rotate(r1); // writes the sealed successor
+      await store.rotate(rotateCmd(b, b.secretHash, t0 + 1_000, { kind: 'browser' }));
       await store.rotate(rotateCmd(c, c.secretHash, t0 + 1_000, { idleTtlMs: 10 * 60_000 })); // idle beyond absolute
       await store.revoke(u, d.sid);
       await store.touch(u, b.sid, t0 + 2_000, 60_000); // slides the idle TTL
@@ -80,8 +80,10 @@ describe('RedisSessionStore: what only a real Redis shows', () => {
     // Reuse with revoke-all for the first user (writes the cut-off), revoke-all for the second.
     const victim = newSession(users[0], t0 + 4);
     await store.create(victim);
-    await store.rotate(rotateCmd(victim, victim.secretHash, t0 + 2_000));
-    await store.rotate(rotateCmd(victim, victim.secretHash, t0 + 2_000 + GRACE_MS + 1, { revokeAllOnReuse: true }));
+    const v1 = rotateCmd(victim, victim.secretHash, t0 + 2_000);
+    await store.rotate(v1);
+    await store.rotate(rotateCmd(victim, v1.nextHash, t0 + 2_100));
+    await store.rotate(rotateCmd(victim, victim.secretHash, t0 + 2_200, { revokeAllOnReuse: true }));
     if (users[1]) await store.revokeAll(users[1], t0 + 3_000, ABSOLUTE_MS);
     // A session after the cut-off: the index is recreated.
     await store.create(newSession(users[0], t0 + 4_000));
@@ -92,8 +94,8 @@ describe('RedisSessionStore: what only a real Redis shows', () => {
     await exerciseEveryWrite(users, Date.now());
     const keys = await fx.client.keys('*'); // test-only inspection; the store itself never uses KEYS
     expect(keys.length).toBeGreaterThan(0);
-    // The kinds of key the store writes were all exercised: a user's hash and successor keys.
-    expect(new Set(keys.map((k) => (/\}:g:/.test(k) ? 'successor' : /\}$/.test(k) ? 'user' : k)))).toEqual(new Set(['user', 'successor']));
+    // The one kind of key the store writes: a user's hash (sessions, index and sealed successors).
+    expect(new Set(keys.map((k) => (/\}$/.test(k) ? 'user' : k)))).toEqual(new Set(['user']));
     for (const key of keys) {
       const pttl = await fx.client.pttl(key);
       expect({ key, ok: pttl > 0 && pttl <= ABSOLUTE_MS }).toEqual({ key, ok: true });
@@ -105,7 +107,8 @@ describe('RedisSessionStore: what only a real Redis shows', () => {
     await exerciseEveryWrite(users, Date.now());
     const keys = await fx.client.keys('*');
     for (const key of keys) expect(users).toContain(hashTag(key));
-    for (const u of users) expect(keys.filter((k) => hashTag(k) === u).length).toBeGreaterThan(1);
+    // Every operation touches that user's one key.
+    for (const u of users) expect(keys.filter((k) => hashTag(k) === u)).toHaveLength(1);
   });
 
   it("a user's hash stays in Redis's compact listpack encoding, even with long device labels and binding hashes", async () => {
@@ -130,7 +133,7 @@ describe('RedisSessionStore: what only a real Redis shows', () => {
     expect(stats).not.toMatch(/cmdstat_(keys|scan):/);
   });
 
-  it("a user's key expires with the idle timeout of their last live session, and a successor key with the grace", async () => {
+  it("a user's key expires with the idle timeout of their last live session; the sealed successor lives in it, no key of its own", async () => {
     const t0 = Date.now();
     const u = freshUser();
     const s = newSession(u, t0, { idleTtlMs: 60_000 });
@@ -139,11 +142,32 @@ describe('RedisSessionStore: what only a real Redis shows', () => {
     const sTtl = await fx.client.pttl(sKey);
     expect(sTtl).toBeGreaterThan(50_000);
     expect(sTtl).toBeLessThanOrEqual(60_000);
-    await store.rotate(rotateCmd(s, s.secretHash, t0 + 10, { idleTtlMs: 60_000 }));
-    const [gKey] = await fx.client.keys(`*{${u}}:g:*`);
-    const gTtl = await fx.client.pttl(gKey);
-    expect(gTtl).toBeGreaterThan(0);
-    expect(gTtl).toBeLessThanOrEqual(GRACE_MS);
+    const r1 = rotateCmd(s, s.secretHash, t0 + 10, { idleTtlMs: 60_000 });
+    await store.rotate(r1);
+    expect(await fx.client.keys(`*{${u}}*`)).toEqual([sKey]);
+    expect(await fx.client.hgetBuffer(sKey, `${s.sid}:g`)).toEqual(r1.sealedSuccessor);
+    // Small enough for the compact encoding (see the key layout in the adapter).
+    expect(await fx.client.object('ENCODING', sKey)).toBe('listpack');
+    // The next rotation replaces it; a revoke removes it with the session.
+    const r2 = rotateCmd(s, r1.nextHash, t0 + 20, { idleTtlMs: 60_000 });
+    await store.rotate(r2);
+    expect(await fx.client.hgetBuffer(sKey, `${s.sid}:g`)).toEqual(r2.sealedSuccessor);
+    await store.revoke(u, s.sid);
+    expect(await fx.client.hexists(sKey, `${s.sid}:g`)).toBe(0);
+  });
+
+  it('a session rotated by an earlier build (no sealed successor in the hash): its previous secret is refused, not theft', async () => {
+    const t0 = Date.now();
+    const u = freshUser();
+    const s = newSession(u, t0);
+    await store.create(s);
+    const r1 = rotateCmd(s, s.secretHash, t0 + 10);
+    await store.rotate(r1);
+    const [key] = await fx.client.keys(`*{${u}}`);
+    expect(await fx.client.hdel(key, `${s.sid}:g`)).toBe(1);
+    expect(await store.rotate(rotateCmd(s, s.secretHash, t0 + 20, { revokeAllOnReuse: true }))).toEqual({ kind: 'invalid' });
+    expect(await store.get(u, s.sid, t0 + 20)).not.toBeNull();
+    expect((await store.rotate(rotateCmd(s, r1.nextHash, t0 + 30))).kind).toBe('rotated');
   });
 
   it("touch slides the user key's TTL to the session's new idle deadline, never past the absolute lifetime", async () => {

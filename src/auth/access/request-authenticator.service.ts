@@ -63,8 +63,8 @@ export class RequestAuthenticator {
   principalFor(claims: AccessClaims): AuthPrincipal | Promise<AuthPrincipal> {
     const state = this.revocations.check(claims.sid, claims.sub);
     if (state !== 'stale') return principalIf(state, claims);
-    // Past the staleness budget: reload from the store once; still stale means it is unreachable.
-    return this.revocations.resync().then(() => principalIf(this.revocations.check(claims.sid, claims.sub), claims));
+    // Past the staleness budget: confirm against the store; still stale means it is unreachable.
+    return this.revocations.confirm().then(() => principalIf(this.revocations.check(claims.sid, claims.sub), claims));
   }
 }
 

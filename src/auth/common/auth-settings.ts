@@ -20,7 +20,10 @@ export interface AuthSettings {
   readonly sessionIdleTtl: number;
   /** Seconds a session may live at all. */
   readonly sessionAbsoluteTtl: number;
-  /** Seconds during which concurrent refreshes with the previous token all get its successor. */
+  /**
+   * @deprecated No effect: the previous refresh token yields the same successor for as long as
+   * that successor is unused (DESIGN invariant 3), with or without a grace. Still accepted.
+   */
   readonly refreshReuseGrace: number;
   readonly compromiseAction: CompromiseAction;
   readonly cookie: { readonly secure: boolean; readonly sameSite: 'Strict' | 'Lax' | 'None'; readonly httpOnly: boolean };
@@ -38,7 +41,7 @@ export interface AuthSettings {
    * restarts (EMBEDDED_DATA_DIR). Null: kept nowhere, a restart forgets them.
    */
   readonly embeddedStateDir: string | null;
-  /** Milliseconds the local revocation view may be disconnected before the guard asks Redis. */
+  /** Milliseconds the local revocation view may go without proof of completeness (a heartbeat answered, a reload) before the guard asks Redis. */
   readonly revocationMaxStaleness: number;
   /** Entries in the verified-token cache; 0 disables it. */
   readonly verifiedTokenCacheSize: number;
@@ -118,7 +121,7 @@ export function resolveAuthSettings(o: AuthModuleOptions): AuthSettings {
     },
     redisUrl: o.redisUrl ?? null,
     embeddedStateDir: o.embeddedStateDir ?? null,
-    revocationMaxStaleness: o.revocationMaxStaleness ?? 5000,
+    revocationMaxStaleness: o.revocationMaxStaleness ?? 2000,
     verifiedTokenCacheSize: o.verifiedTokenCacheSize ?? 10000,
     signingThread: o.signingThread ?? true,
     browser: { idleTtl: 1800, absoluteTtl: 43200, touchInterval: 60, publicOrigins: [], ...o.browser },

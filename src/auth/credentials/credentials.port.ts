@@ -27,5 +27,10 @@ export interface CredentialsPort {
    */
   verify(email: string, password: string): Promise<VerifiedUser | null>;
   register(email: string, password: string): Promise<RegisterResult>;
+  /**
+   * The account's email, as a login would give it, or null for an unknown id. Auth keys the login
+   * lockout by email: a wrong current password at a password change counts on the same counters.
+   */
+  emailOf(userId: string): Promise<string | null>;
   changePassword(userId: string, currentPassword: string, newPassword: string): Promise<ChangePasswordResult>;
 }

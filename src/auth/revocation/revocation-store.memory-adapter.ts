@@ -1,4 +1,4 @@
-import { RevocationEntry, RevocationListener, RevocationStore, decodeMember, encodeEntry } from './revocation-store.port';
+import { RevocationEntry, RevocationFeed, RevocationListener, RevocationStore, decodeMember, encodeEntry } from './revocation-store.port';
 
 /** The list as JSON-safe data: [member (the wire form of encodeEntry), expiresAt] pairs. */
 export type MemoryRevocationState = ReadonlyArray<readonly [member: string, expiresAt: number]>;
@@ -43,11 +43,15 @@ export class MemoryRevocationStore implements RevocationStore {
     return out;
   }
 
-  async subscribe(listener: RevocationListener): Promise<() => Promise<void>> {
+  async subscribe(listener: RevocationListener): Promise<RevocationFeed> {
     this.listeners.add(listener);
     listener.onConnected();
-    return async () => {
-      this.listeners.delete(listener);
+    return {
+      // Delivery is synchronous: whatever was added before has reached the listener already.
+      probe: async () => undefined,
+      close: async () => {
+        this.listeners.delete(listener);
+      },
     };
   }
 

@@ -17,12 +17,24 @@ export interface RevocationListener {
   onDisconnected(): void;
 }
 
+/** One subscription to the broadcast (what `subscribe` returns). */
+export interface RevocationFeed {
+  /**
+   * A round trip on the feed's own connection: resolves once every entry broadcast before the
+   * call has reached the listener. Rejects when the feed does not answer in time; a connection
+   * that is open but silent is then replaced (onDisconnected, later onConnected).
+   */
+  probe(): Promise<void>;
+  /** Leaves the broadcast; the listener is not called again (not even onDisconnected). */
+  close(): Promise<void>;
+}
+
 export interface RevocationStore {
   /** Records the entry and broadcasts it to every instance, in one atomic step. */
   add(entry: RevocationEntry, now: number): Promise<void>;
   /** Every entry not yet expired. */
   snapshot(now: number): Promise<RevocationEntry[]>;
-  subscribe(listener: RevocationListener): Promise<() => Promise<void>>;
+  subscribe(listener: RevocationListener): Promise<RevocationFeed>;
   ping(): Promise<void>;
 }
 

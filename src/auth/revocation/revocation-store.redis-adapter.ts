@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import { redisCall } from '../redis/redis-call.helper';
-import { RevocationEntry, RevocationListener, RevocationStore, decodeMember, decodeMessage, encodeEntry } from './revocation-store.port';
+import { RevocationEntry, RevocationFeed, RevocationListener, RevocationStore, decodeMember, decodeMessage, encodeEntry } from './revocation-store.port';
 
 // KEYS: list. ARGV: member, expiresAt, now, channel, message
 // The key lives as long as its longest entry (bounded state): never without a TTL.
@@ -46,31 +46,56 @@ export class RedisRevocationStore implements RevocationStore {
     return out;
   }
 
-  async subscribe(listener: RevocationListener): Promise<() => Promise<void>> {
+  async subscribe(listener: RevocationListener): Promise<RevocationFeed> {
     const sub = this.subscriberFactory();
+    // The 'ready' handler below subscribes, and handles its failure. ioredis's own resubscription
+    // does not: it rejects unhandled when the connection is closed between its ready check and
+    // its answer (at shutdown, with Redis hung until then).
+    sub.options.autoResubscribe = false;
     let closing = false;
+    /** This connection is being replaced already (see probe). */
+    let replacing = false;
     sub.on('message', (channel: string, message: string) => {
       // After unsubscribe the socket may still hold a message or two: the listener has left.
       if (closing || channel !== this.channel) return;
       const e = decodeMessage(message);
       if (e) listener.onEntry(e);
     });
-    // ioredis re-subscribes by itself after a reconnect; 'ready' then tells the view to reload.
+    // Subscribes on every (re)connect; the view then reloads.
     sub.on('ready', () => {
+      replacing = false;
       sub.subscribe(this.channel).then(
         () => {
           if (!closing) listener.onConnected();
         },
-        () => listener.onDisconnected(),
+        () => {
+          if (!closing) listener.onDisconnected();
+        },
       );
     });
     sub.on('close', () => {
       if (!closing) listener.onDisconnected();
     });
     sub.connect().catch(() => listener.onDisconnected());
-    return async () => {
-      closing = true;
-      sub.disconnect();
+    return {
+      // PING on the subscriber itself: Redis answers it after every message published before it.
+      probe: () =>
+        redisCall(() => sub.ping()).then(
+          () => undefined,
+          (e: unknown) => {
+            // Open but silent (the command timed out): only a new connection can tell whether the
+            // link is back; once per connection. Otherwise ioredis is reconnecting already.
+            if (!closing && !replacing && sub.status === 'ready') {
+              replacing = true;
+              sub.disconnect(true);
+            }
+            throw e;
+          },
+        ),
+      close: async () => {
+        closing = true;
+        sub.disconnect();
+      },
     };
   }
 

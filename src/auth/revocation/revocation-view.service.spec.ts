@@ -32,17 +32,24 @@ describe('RevocationView', () => {
   let view: RevocationView;
   /** The listener the view registered with the store: the test plays the store's feed with it. */
   let feed: () => RevocationListener;
+  /** What the feed's heartbeat answers (by default at once, as the in-process feed does). */
+  let probe: jest.Mock<Promise<void>, []>;
 
   beforeEach(() => {
+    // The heartbeat's interval is the test's to run (view.heartbeat()); timeouts stay real.
+    jest.useFakeTimers({ doNotFake: ['Date', 'nextTick', 'setImmediate', 'clearImmediate', 'setTimeout', 'clearTimeout', 'queueMicrotask'] });
     clock = new ManualClock();
     store = new MemoryRevocationStore();
-    const subscribe = jest.spyOn(store, 'subscribe');
-    feed = () => subscribe.mock.calls[0][0];
+    probe = jest.fn(async () => undefined);
+    const subscribe = store.subscribe.bind(store);
+    const spy = jest.spyOn(store, 'subscribe').mockImplementation(async (l) => ({ ...(await subscribe(l)), probe: () => probe() }));
+    feed = () => spy.mock.calls[0][0];
     view = new RevocationView(store, { revocationMaxStaleness: MAX_STALENESS } as AuthSettings, clock);
   });
 
   afterEach(async () => {
     await view.onApplicationShutdown();
+    jest.useRealTimers();
   });
 
   const session = (sid: string, ttl = 60_000): RevocationEntry => ({ kind: 'session', sid, expiresAt: clock.now() + ttl });
@@ -169,10 +176,10 @@ describe('RevocationView', () => {
       const d = deferred<RevocationEntry[]>();
       jest.spyOn(store, 'snapshot').mockReturnValueOnce(d.promise);
       const missed = newSessionId(clock.now());
+      clock.t += MAX_STALENESS + 1;
       feed().onConnected();
       await flush();
       expect(view.isConnected).toBe(false);
-      clock.t += MAX_STALENESS + 1;
       expect(view.check(missed, 'u')).toBe('stale');
       d.resolve([session(missed)]);
       await flush();
@@ -242,8 +249,135 @@ describe('RevocationView', () => {
       expect(view.isConnected).toBe(false);
       await view.resync();
       expect(view.isConnected).toBe(true);
-      clock.t += 10 * MAX_STALENESS;
+      clock.t += MAX_STALENESS;
       expect(view.check(newSessionId(clock.now()), 'u')).toBe('ok');
+    });
+  });
+
+  describe('heartbeat: an open socket proves nothing, answers do', () => {
+    beforeEach(async () => {
+      await view.onModuleInit();
+      await flush();
+      expect(view.isConnected).toBe(true);
+    });
+
+    it('a feed that stays open but never answers is "stale" once the budget has passed since the last proof', async () => {
+      const t0 = clock.now();
+      const live = newSessionId(t0);
+      probe.mockReturnValue(new Promise<void>(() => undefined)); // a silent link
+      clock.t = t0 + MAX_STALENESS / 2 - 1; // not yet quiet long enough to reload by itself
+      view.heartbeat();
+      await flush();
+      clock.t = t0 + MAX_STALENESS;
+      expect(view.check(live, 'u')).toBe('ok');
+      clock.t += 1;
+      expect(view.check(live, 'u')).toBe('stale');
+      expect(view.isConnected).toBe(false); // readiness reports the feed down
+      // The store still answers: confirming against it makes the view fresh again.
+      await view.confirm();
+      expect(view.check(live, 'u')).toBe('ok');
+    });
+
+    it('an answered heartbeat proves the view complete as of when it was sent, not when the answer came', async () => {
+      const t0 = clock.now();
+      const answer = deferred<void>();
+      probe.mockReturnValueOnce(answer.promise);
+      clock.t = t0 + 1_000;
+      view.heartbeat();
+      clock.t = t0 + 2_000;
+      answer.resolve();
+      await flush();
+      clock.t = t0 + 1_000 + MAX_STALENESS;
+      expect(view.check(newSessionId(t0), 'u')).toBe('ok');
+      clock.t += 1;
+      expect(view.check(newSessionId(t0), 'u')).toBe('stale');
+    });
+
+    it('one heartbeat at a time: no new probe while one is unanswered', async () => {
+      const answer = deferred<void>();
+      probe.mockReturnValueOnce(answer.promise);
+      view.heartbeat();
+      view.heartbeat();
+      expect(probe).toHaveBeenCalledTimes(1);
+      answer.resolve();
+      await flush();
+      view.heartbeat();
+      expect(probe).toHaveBeenCalledTimes(2);
+    });
+
+    it('an answer that arrives after the feed went down proves nothing', async () => {
+      const t0 = clock.now();
+      const answer = deferred<void>();
+      probe.mockReturnValueOnce(answer.promise);
+      clock.t = t0 + 2_000;
+      view.heartbeat();
+      feed().onDisconnected();
+      answer.resolve();
+      await flush();
+      clock.t = t0 + MAX_STALENESS + 1;
+      expect(view.check(newSessionId(t0), 'u')).toBe('stale');
+    });
+
+    it('quiet for half the budget, the view reloads by itself: a revocation the feed never delivered is seen', async () => {
+      const t0 = clock.now();
+      probe.mockReturnValue(new Promise<void>(() => undefined));
+      const missed = newSessionId(t0);
+      const snapshot = jest.spyOn(store, 'snapshot').mockResolvedValue([session(missed)]);
+      clock.t = t0 + MAX_STALENESS / 2 - 1;
+      view.heartbeat();
+      await flush();
+      expect(snapshot).not.toHaveBeenCalled();
+      clock.t += 1;
+      view.heartbeat();
+      await flush();
+      expect(snapshot).toHaveBeenCalledTimes(1);
+      expect(view.check(missed, 'u')).toBe('revoked');
+      // Fresh as of that reload: no request has to wait for the store.
+      clock.t += MAX_STALENESS;
+      expect(view.check(newSessionId(t0), 'u')).toBe('ok');
+    });
+
+    it('a clock that goes back trusts nothing until the next proof', async () => {
+      const t0 = clock.now();
+      clock.t = t0 - 1;
+      expect(view.check(newSessionId(t0 - 10), 'u')).toBe('stale');
+      view.heartbeat();
+      await flush();
+      expect(view.check(newSessionId(t0 - 10), 'u')).toBe('ok');
+    });
+
+    it('a reload that gets no answer fails after a quarter of the budget; confirm() then fails at once until a proof, and a late answer still counts', async () => {
+      jest.useFakeTimers({ doNotFake: ['Date', 'nextTick', 'setImmediate', 'clearImmediate', 'queueMicrotask'] });
+      const t0 = clock.now();
+      probe.mockReturnValue(new Promise<void>(() => undefined));
+      const hung = deferred<RevocationEntry[]>();
+      const snapshot = jest.spyOn(store, 'snapshot').mockReturnValue(hung.promise);
+      clock.t = t0 + MAX_STALENESS + 1;
+      const first = view.confirm();
+      const settled = jest.fn();
+      first.then(settled, settled);
+      jest.advanceTimersByTime(MAX_STALENESS / 4 - 1);
+      await flush();
+      expect(settled).not.toHaveBeenCalled();
+      jest.advanceTimersByTime(1);
+      await expect(first).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+
+      // Known unreachable: the next request is refused without waiting, and asks nothing.
+      await expect(view.confirm()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+      expect(snapshot).toHaveBeenCalledTimes(1);
+      // The heartbeat keeps trying meanwhile; requests do not wait for its attempt either.
+      view.heartbeat();
+      expect(snapshot).toHaveBeenCalledTimes(2);
+      await expect(view.confirm()).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+
+      // The first load answers after all: complete as of when it began.
+      hung.resolve([]);
+      await flush();
+      expect(view.check(newSessionId(t0), 'u')).toBe('ok');
+      clock.t = t0 + 2 * MAX_STALENESS + 1;
+      expect(view.check(newSessionId(t0), 'u')).toBe('ok');
+      clock.t += 1;
+      expect(view.check(newSessionId(t0), 'u')).toBe('stale');
     });
   });
 

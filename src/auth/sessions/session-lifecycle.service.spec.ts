@@ -30,8 +30,10 @@ describe('SessionLifecycleService.login: one password verification on every path
   const users = new Map<string, { id: string; password: string }>([
     ['ada@example.com', { id: 'user-ada', password: 'right password' }],
     ['bob@example.com', { id: 'user-bob', password: 'right password' }],
+    ['cy@example.com', { id: 'user-cy', password: 'right password' }],
   ]);
   let verifyCalls: number;
+  const changed: string[] = [];
   const credentials: CredentialsPort = {
     async verify(email: string, password: string): Promise<VerifiedUser | null> {
       verifyCalls++;
@@ -39,7 +41,13 @@ describe('SessionLifecycleService.login: one password verification on every path
       return u && u.password === password ? { id: u.id } : null;
     },
     register: async () => ({ ok: false, reason: 'EMAIL_TAKEN' }),
-    changePassword: async () => ({ ok: false, reason: 'INVALID_CREDENTIALS' }),
+    emailOf: async (userId) => [...users].find(([, u]) => u.id === userId)?.[0] ?? null,
+    async changePassword(userId, current) {
+      const u = [...users.values()].find((x) => x.id === userId);
+      if (!u || u.password !== current) return { ok: false, reason: 'INVALID_CREDENTIALS' };
+      changed.push(userId);
+      return { ok: true };
+    },
   };
   let now = Date.now();
   const clock = { now: () => now };
@@ -49,7 +57,6 @@ describe('SessionLifecycleService.login: one password verification on every path
     accessTokenTtl: 900,
     sessionIdleTtl: 3600,
     sessionAbsoluteTtl: 86400,
-    refreshReuseGrace: 10,
     compromiseAction: 'REVOKE_ALL',
     lockout: DEFAULT_LOCKOUT_POLICY,
     bindingMismatchAction: 'revoke',
@@ -118,6 +125,38 @@ describe('SessionLifecycleService.login: one password verification on every path
     expect(verifyCalls).toBe(2);
     expect(audit.record.mock.calls.map(([e]) => e)).toEqual(['login.locked', 'login.locked']);
   });
+
+  it('changePassword: a wrong current password counts on the account like a failed login; locked, even the right one is refused there and at login', async () => {
+    const principal = { sub: 'user-cy', sid: newSessionId(now), authTime: Math.floor(now / 1000), expiresAt: Math.floor(now / 1000) + 900, via: 'bearer' as const };
+    const client = { ip: '203.0.113.9' };
+    const change = (current: string) =>
+      service.changePassword(principal, current, 'a brand new passphrase', client).then(
+        () => 'ok',
+        (e: AuthError) => e.code,
+      );
+    for (let i = 0; i < DEFAULT_LOCKOUT_POLICY.sourceFree; i++) expect(await change('guess')).toBe('INVALID_CREDENTIALS');
+    expect(verifyCalls).toBe(DEFAULT_LOCKOUT_POLICY.sourceFree);
+    const failures = audit.record.mock.calls.filter(([e]) => e === 'password.change_failed');
+    expect(failures).toHaveLength(DEFAULT_LOCKOUT_POLICY.sourceFree);
+    expect(failures.at(-1)).toEqual([
+      'password.change_failed',
+      expect.objectContaining({ userId: 'user-cy', sid: principal.sid, reason: 'wrong current password', accountFailures: DEFAULT_LOCKOUT_POLICY.sourceFree }),
+      client,
+    ]);
+
+    audit.record.mockClear();
+    expect(await change('right password')).toBe('INVALID_CREDENTIALS');
+    expect(audit.record).toHaveBeenCalledWith('password.change_failed', expect.objectContaining({ userId: 'user-cy', reason: 'locked (source)' }), client);
+    expect(await outcome('cy@example.com', 'right password', client.ip)).toBe('INVALID_CREDENTIALS');
+    expect(audit.record).toHaveBeenLastCalledWith('login.locked', expect.objectContaining({ userId: 'user-cy', reason: 'source' }), expect.anything());
+    expect(changed).toEqual([]);
+
+    // Once the delay has passed, the right password goes through, and resets the counters.
+    now += DEFAULT_LOCKOUT_POLICY.maxDelayMs + 1;
+    expect(await change('right password')).toBe('ok');
+    expect(changed).toEqual(['user-cy']);
+    expect(await outcome('cy@example.com', 'right password', client.ip)).toBe('ok');
+  });
 });
 
 /**
@@ -140,7 +179,6 @@ describe('SessionLifecycleService.refresh: the access token signed during the ro
     signingThread: true,
     sessionIdleTtl: 3600,
     sessionAbsoluteTtl: 86400,
-    refreshReuseGrace: 0,
     compromiseAction: 'REVOKE_SESSION',
     lockout: DEFAULT_LOCKOUT_POLICY,
     bindingMismatchAction: 'revoke',
@@ -214,11 +252,12 @@ describe('SessionLifecycleService.refresh: the access token signed during the ro
 
   it('a refused refresh drops its pre-signed token; a forged one starts none', async () => {
     const { token } = await session('user-cy', Math.floor((now - 60_000) / 1000));
-    await service.refresh(token, {});
+    const first = await service.refresh(token, {});
+    await service.refresh(first.refreshToken, {});
     const before = signatures();
     const begin = jest.spyOn(accessTokens, 'begin');
     try {
-      // The rotated-away token again: reuse (the session is revoked); begun, never taken.
+      // The token before a used successor: reuse (the session is revoked); begun, never taken.
       await expect(service.refresh(token, {})).rejects.toMatchObject({ code: 'REFRESH_TOKEN_REUSED' });
       expect(begin).toHaveBeenCalledTimes(1);
       const forged = `${token.slice(0, token.lastIndexOf('.'))}.${'A'.repeat(22)}`;

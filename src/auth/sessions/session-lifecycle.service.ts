@@ -80,30 +80,34 @@ export class SessionLifecycleService {
   }
 
   /**
-   * The one credential check every login goes through (API and browser profiles): progressive
-   * lockout around exactly one password verification. The attempt is admitted (and counted as a
-   * failure up front) atomically by the attempt store; a refused attempt still runs the
-   * verification and answers exactly like a wrong password, so neither timing nor response tells
-   * a locked account from an unknown one or a wrong password. A success resets the counters.
+   * The one credential check every login goes through (API and browser profiles), and the current
+   * password at a password change (`changing`: the session asking, audited as
+   * password.change_failed): progressive lockout around exactly one password verification. The
+   * attempt is admitted (and counted as a failure up front) atomically by the attempt store; a
+   * refused attempt still runs the verification and answers exactly like a wrong password, so
+   * neither timing nor response tells a locked account from an unknown one or a wrong password. A
+   * success resets the counters.
    */
-  async verifyCredentials(email: string, password: string, client: ClientContext): Promise<VerifiedUser> {
+  async verifyCredentials(email: string, password: string, client: ClientContext, changing?: AuthPrincipal): Promise<VerifiedUser> {
     const keys = this.keyer.keys(email, client.ip);
     const decision = await this.attempts.begin(keys, this.clock.now(), this.options.lockout);
     const user = await this.credentials.verify(email, password);
     if (!decision.allowed) {
-      this.audit.record(
-        'login.locked',
-        {
-          userId: user?.id,
-          reason: decision.reason,
-          retryAfterSeconds: Math.max(0, Math.ceil((decision.retryAt - this.clock.now()) / 1000)),
-        },
-        client,
-      );
+      const retryAfterSeconds = Math.max(0, Math.ceil((decision.retryAt - this.clock.now()) / 1000));
+      if (changing) {
+        this.audit.record('password.change_failed', { userId: changing.sub, sid: changing.sid, reason: `locked (${decision.reason})`, retryAfterSeconds }, client);
+      } else {
+        this.audit.record('login.locked', { userId: user?.id, reason: decision.reason, retryAfterSeconds }, client);
+      }
       throw new AuthError('INVALID_CREDENTIALS');
     }
-    if (!user) {
-      this.audit.record('login.failure', { accountFailures: decision.accountFailures, sourceFailures: decision.sourceFailures }, client);
+    if (!user || (changing && user.id !== changing.sub)) {
+      const counts = { accountFailures: decision.accountFailures, sourceFailures: decision.sourceFailures };
+      if (changing) {
+        this.audit.record('password.change_failed', { userId: changing.sub, sid: changing.sid, reason: 'wrong current password', ...counts }, client);
+      } else {
+        this.audit.record('login.failure', counts, client);
+      }
       throw new AuthError('INVALID_CREDENTIALS');
     }
     await this.attempts.succeeded(keys, this.clock.now(), this.options.lockout);
@@ -186,7 +190,6 @@ export class SessionLifecycleService {
       sealedSuccessor: this.codec.sealSuccessor(parsed.secret, next),
       now,
       idleTtlMs: this.options.sessionIdleTtl * 1000,
-      graceMs: this.options.refreshReuseGrace * 1000,
       revokeAllOnReuse: this.options.compromiseAction === 'REVOKE_ALL',
       cutoffTtlMs: this.options.sessionAbsoluteTtl * 1000,
       bindingHash: this.binder.mode === 'off' ? null : this.binder.hash(client),
@@ -197,7 +200,7 @@ export class SessionLifecycleService {
         this.audit.record('refresh', { userId: parsed.userId, sid: parsed.sid }, client);
         return this.tokensFor(parsed.userId, parsed.sid, result.session.authTime, next.token, result.session.absoluteExpiresAt, now, pending);
       case 'grace': {
-        // A lost response or a second tab: hand back the successor the first request got.
+        // A lost response, a retry or a second tab: hand back the successor the first request got.
         const successor = this.codec.openSuccessor(parsed, result.sealedSuccessor);
         if (!successor) throw new AuthError('REFRESH_TOKEN_INVALID');
         return this.tokensFor(parsed.userId, parsed.sid, result.session.authTime, successor, result.session.absoluteExpiresAt, now, pending);
@@ -226,6 +229,7 @@ export class SessionLifecycleService {
         );
         throw new AuthError('DEVICE_MISMATCH');
       case 'expired':
+        this.audit.record('session.expired', { userId: parsed.userId, sid: parsed.sid }, client);
         throw new AuthError('SESSION_EXPIRED');
       default:
         throw new AuthError('REFRESH_TOKEN_INVALID');
@@ -260,10 +264,16 @@ export class SessionLifecycleService {
   }
 
   /**
-   * Requires the current password (one verification); on success every other session of the user
-   * is revoked (each one, with its access tokens) and the caller's own session lives on.
+   * Requires the current password, checked like a login's (verifyCredentials: the account's
+   * lockout counts wrong guesses here too, and a locked account is refused even the right
+   * password); on success every other session of the user is revoked (each one, with its access
+   * tokens) and the caller's own session lives on. The port's changePassword checks the current
+   * password once more (one hash more, on the success path only).
    */
   async changePassword(principal: AuthPrincipal, currentPassword: string, newPassword: string, client: ClientContext = {}): Promise<void> {
+    const email = await this.credentials.emailOf(principal.sub);
+    if (email === null) throw new AuthError('INVALID_CREDENTIALS');
+    await this.verifyCredentials(email, currentPassword, client, principal);
     const result = await this.credentials.changePassword(principal.sub, currentPassword, newPassword);
     if (!result.ok) {
       if (result.reason === 'PASSWORD_REJECTED') throw new AuthError('PASSWORD_REJECTED', { detail: result.detail });

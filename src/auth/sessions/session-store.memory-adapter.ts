@@ -5,9 +5,8 @@ interface Entry {
   idleTtlMs: number;
   secretHash: Buffer;
   prevHash: Buffer | null;
-  rotatedAt: number;
+  /** The current secret sealed under the previous one, once rotated. */
   sealedSuccessor: Buffer | null;
-  successorUntil: number;
 }
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -18,9 +17,7 @@ export interface MemorySessionState {
     readonly idleTtlMs: number;
     readonly secretHash: string;
     readonly prevHash: string | null;
-    readonly rotatedAt: number;
     readonly sealedSuccessor: string | null;
-    readonly successorUntil: number;
   }>;
   readonly cutoffs: ReadonlyArray<readonly [userId: string, cutoff: { readonly at: number; readonly until: number }]>;
 }
@@ -53,9 +50,7 @@ export class MemorySessionStore implements SessionStore {
       idleTtlMs,
       secretHash: Buffer.from(secretHash),
       prevHash: null,
-      rotatedAt: 0,
       sealedSuccessor: null,
-      successorUntil: 0,
     });
     let set = this.byUser.get(s.userId);
     if (!set) this.byUser.set(s.userId, (set = new Set()));
@@ -101,7 +96,8 @@ export class MemorySessionStore implements SessionStore {
       return { kind: 'expired' };
     }
     const current = sameSecretHash(e.secretHash, cmd.presentedHash);
-    const grace = !current && sameSecretHash(e.prevHash, cmd.presentedHash) && e.sealedSuccessor !== null && cmd.now <= e.successorUntil;
+    // The previous secret while its successor is unused (a used one would be prevHash itself).
+    const grace = !current && sameSecretHash(e.prevHash, cmd.presentedHash) && e.sealedSuccessor !== null;
     if ((current || grace) && cmd.bindingHash !== null && e.view.bindingHash !== '' && e.view.bindingHash !== cmd.bindingHash) {
       if (cmd.revokeOnBindingMismatch) this.drop(cmd.userId, cmd.sid);
       return { kind: 'binding_mismatch', revoked: cmd.revokeOnBindingMismatch };
@@ -109,11 +105,9 @@ export class MemorySessionStore implements SessionStore {
     if (current) {
       e.prevHash = e.secretHash;
       e.secretHash = Buffer.from(cmd.nextHash);
-      e.rotatedAt = cmd.now;
       e.view.lastUsedAt = cmd.now;
       e.idleTtlMs = cmd.idleTtlMs;
-      e.sealedSuccessor = cmd.graceMs > 0 ? Buffer.from(cmd.sealedSuccessor) : null;
-      e.successorUntil = cmd.now + cmd.graceMs;
+      e.sealedSuccessor = Buffer.from(cmd.sealedSuccessor);
       return { kind: 'rotated', session: { ...e.view } };
     }
     if (grace && e.sealedSuccessor) {
@@ -196,9 +190,7 @@ export class MemorySessionStore implements SessionStore {
         idleTtlMs: e.idleTtlMs,
         secretHash: e.secretHash.toString('base64'),
         prevHash: b64(e.prevHash),
-        rotatedAt: e.rotatedAt,
         sealedSuccessor: b64(e.sealedSuccessor),
-        successorUntil: e.successorUntil,
       })),
       cutoffs: [...this.cutoffs].map(([userId, c]) => [userId, { ...c }] as const),
     };
@@ -217,9 +209,7 @@ export class MemorySessionStore implements SessionStore {
         idleTtlMs: e.idleTtlMs,
         secretHash: Buffer.from(e.secretHash, 'base64'),
         prevHash: buf(e.prevHash),
-        rotatedAt: e.rotatedAt,
         sealedSuccessor: buf(e.sealedSuccessor),
-        successorUntil: e.successorUntil,
       });
       let set = this.byUser.get(userId);
       if (!set) this.byUser.set(userId, (set = new Set()));

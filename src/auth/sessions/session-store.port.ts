@@ -54,11 +54,13 @@ export interface RotateCommand {
   /** The presented token carries our MAC: if it is not current, it is an old one (theft). */
   readonly genuine: boolean;
   readonly nextHash: Buffer;
-  /** The successor token, sealed under the presented secret, kept for the grace period only. */
+  /**
+   * The successor's secret sealed under the presented one (48 bytes: RefreshTokenCodec), kept
+   * until the successor is used in turn: the previous secret presented again gets it back.
+   */
   readonly sealedSuccessor: Buffer;
   readonly now: number;
   readonly idleTtlMs: number;
-  readonly graceMs: number;
   readonly revokeAllOnReuse: boolean;
   /** Upper bound for how long a revoke-all cut-off must be remembered. */
   readonly cutoffTtlMs: number;
@@ -72,6 +74,13 @@ export interface RotateCommand {
   readonly revokeOnBindingMismatch: boolean;
 }
 
+/**
+ * - rotated: the current secret; the successor is now current.
+ * - grace: the immediately previous secret while its successor has never been used (a lost
+ *   response, a retry, a second tab), at any time within the session's lifetimes: the sealed
+ *   successor, and nothing changes. Once the successor is used, that secret is older: reused.
+ * - reused: an older secret that carries our MAC: the session (or every session) is revoked.
+ */
 export type RotateResult =
   | { readonly kind: 'rotated'; readonly session: SessionView }
   | { readonly kind: 'grace'; readonly session: SessionView; readonly sealedSuccessor: Buffer }
@@ -135,7 +144,7 @@ export interface SessionStore {
   /**
    * For the metrics gauge only (never on a request path): the number of sessions, exact in
    * memory; Redis answers the key count of its database from INFO keyspace (no SCAN, no DBSIZE
-   * per call), sampled at most every 15 s. That counts every key (~2 per session plus counters),
+   * per call), sampled at most every 15 s. That counts every key (one per user plus counters),
    * so it is an upper bound, documented as such.
    */
   approximateSize(): Promise<number | null>;

@@ -7,9 +7,10 @@ import { MAX_SESSIONS_PER_USER, type NewSession, type RotateCommand, type Rotate
  * Key layout: ONE hash per user, which is both the sessions' storage and the per-user index.
  *   auth:{u}            HASH  <sid>   -> 60-byte packed record (see RECORD below)
  *                             <sid>:m -> "<binding hash>\0<device label>"
+ *                             <sid>:g -> the current secret as sealed under the previous one
+ *                                        (48 bytes, see RefreshTokenCodec.sealSuccessor), once rotated
  *                             !cut    -> revoke-all cut-off (ms): sessions created before it are dead
  *                       TTL = the latest live session's deadline (idle or absolute, whichever first)
- *   auth:{u}:g:<sid>    STRING sealed successor (base64url), PX = reuse grace
  * Every value stays within Redis's compact listpack limit (64 bytes): past it a hash converts to
  * a hashtable and costs several times the memory. Measured: 588 B per session with a hash + index
  * ZSET per session, this layout is what `npm run bench` reports now.
@@ -54,7 +55,7 @@ for j = 1, #all, 2 do
   if #f == 22 and #all[j + 1] == ${RECORD_SIZE} then
     local s = dec(all[j + 1])
     if now >= s.x or now >= s.l + s.i or created(f) < cut then
-      redis.call('HDEL', KEYS[1], f, f .. ':m')
+      redis.call('HDEL', KEYS[1], f, f .. ':m', f .. ':g')
     else
       live = live + 1
       if s.l < oldestUsed then oldest, oldestUsed = f, s.l end
@@ -64,7 +65,7 @@ for j = 1, #all, 2 do
 end
 local evicted = ''
 if live >= tonumber(ARGV[5]) and oldest ~= '' then
-  redis.call('HDEL', KEYS[1], oldest, oldest .. ':m')
+  redis.call('HDEL', KEYS[1], oldest, oldest .. ':m', oldest .. ':g')
   evicted = oldest
 end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], ARGV[1] .. ':m', ARGV[3])
@@ -72,19 +73,21 @@ local s = dec(ARGV[2])
 extend(KEYS[1], math.max(deadline, math.min(s.l + s.i, s.x)), now)
 return evicted`;
 
-// KEYS: u, g. ARGV: sid, "<presented hash hex><next hash hex>", "<now>:<idleMs>:<graceMs>:<flags>",
-//   binding, sealed successor (base64url). flags: kind code, then genuine, revokeAll, checkBinding,
-//   revokeOnMismatch as 1/0. Text only and five arguments: the command is one string for ioredis
-//   (no Buffer mode), and its reply is text too.
+// KEYS: u. ARGV: sid, "<presented hash hex><next hash hex>", "<now>:<idleMs>:<flags>", binding,
+//   sealed successor (48 bytes). flags: kind code, then genuine, revokeAll, checkBinding,
+//   revokeOnMismatch as 1/0. Five arguments, and a text reply (the sealed successor in hex): no
+//   Buffer mode for ioredis to decode.
+// The previous secret gets the sealed successor for as long as that successor has not been used:
+// a used successor has become the previous secret itself, so an older one never matches s.p.
 const ROTATE = `${PRELUDE}
 local sid = ARGV[1]
 local v = redis.call('HGET', KEYS[1], sid)
 if not v then return {'invalid'} end
 local s = dec(v)
-local nowS, idleS, graceS, flags = string.match(ARGV[3], '^(%d+):(%d+):(%d+):(%a[01][01][01][01])$')
+local nowS, idleS, flags = string.match(ARGV[3], '^(%d+):(%d+):(%a[01][01][01][01])$')
 if not flags or #ARGV[2] ~= 64 or string.find(ARGV[2], '[^%x]') then return redis.error_reply('ERR rotate: bad arguments') end
 if s.k ~= string.sub(flags, 1, 1) then return {'invalid'} end
-local now, grace = tonumber(nowS), tonumber(graceS)
+local now = tonumber(nowS)
 local genuine, revokeAll = string.sub(flags, 2, 2) == '1', string.sub(flags, 3, 3) == '1'
 local checkBinding, revokeOnMismatch = string.sub(flags, 4, 4) == '1', string.sub(flags, 5, 5) == '1'
 -- 32 hex digits as 16 bytes: four 32-bit words through one struct.pack (a gsub with a Lua callback
@@ -95,17 +98,16 @@ local function unhex(h, i)
 end
 local presented = unhex(ARGV[2], 1)
 if created(sid) < cutOf(KEYS[1]) then
-  redis.call('HDEL', KEYS[1], sid, sid .. ':m'); redis.call('DEL', KEYS[2]); return {'invalid'}
+  redis.call('HDEL', KEYS[1], sid, sid .. ':m', sid .. ':g'); return {'invalid'}
 end
 if now >= s.x or now >= s.l + s.i then
-  redis.call('HDEL', KEYS[1], sid, sid .. ':m'); redis.call('DEL', KEYS[2]); return {'expired'}
+  redis.call('HDEL', KEYS[1], sid, sid .. ':m', sid .. ':g'); return {'expired'}
 end
 local meta = redis.call('HGET', KEYS[1], sid .. ':m') or ''
 local current = s.h == presented
+local previous = (not current) and s.r > 0 and s.p == presented
 local sealed = false
-if (not current) and s.r > 0 and s.p == presented and now <= s.r + grace then
-  sealed = redis.call('GET', KEYS[2])
-end
+if previous then sealed = redis.call('HGET', KEYS[1], sid .. ':g') end
 -- Device binding: checked only for a secret that would rotate or get the grace successor; an
 -- older secret is reuse, whatever the device. A session recorded without a binding is never checked.
 if (current or sealed) and checkBinding then
@@ -113,32 +115,35 @@ if (current or sealed) and checkBinding then
   local binding = z and string.sub(meta, 1, z - 1) or ''
   if binding ~= '' and binding ~= ARGV[4] then
     if revokeOnMismatch then
-      redis.call('HDEL', KEYS[1], sid, sid .. ':m'); redis.call('DEL', KEYS[2]); return {'binding_mismatch', '1'}
+      redis.call('HDEL', KEYS[1], sid, sid .. ':m', sid .. ':g'); return {'binding_mismatch', '1'}
     end
     return {'binding_mismatch', '0'}
   end
 end
 if current then
   s.p = s.h; s.h = unhex(ARGV[2], 33); s.r = now; s.l = now; s.i = tonumber(idleS)
-  redis.call('HSET', KEYS[1], sid, enc(s))
-  if grace > 0 then redis.call('SET', KEYS[2], ARGV[5], 'PX', graceS) else redis.call('DEL', KEYS[2]) end
+  redis.call('HSET', KEYS[1], sid, enc(s), sid .. ':g', ARGV[5])
   extend(KEYS[1], math.min(s.l + s.i, s.x), now)
   return {'rotated', s.k, num(s.l), num(s.x), num(s.t), meta}
 end
-if sealed then return {'grace', s.k, num(s.l), num(s.x), num(s.t), meta, sealed} end
-if not genuine then return {'invalid'} end
-redis.call('HDEL', KEYS[1], sid, sid .. ':m'); redis.call('DEL', KEYS[2])
+if sealed then
+  return {'grace', s.k, num(s.l), num(s.x), num(s.t), meta, string.format(string.rep('%02x', #sealed), string.byte(sealed, 1, -1))}
+end
+-- The previous secret without a sealed successor: rotated by an earlier build, which kept it for
+-- a grace only. Nothing to give back, and not theft either.
+if previous or not genuine then return {'invalid'} end
+redis.call('HDEL', KEYS[1], sid, sid .. ':m', sid .. ':g')
 if revokeAll then
   if cutOf(KEYS[1]) < now then redis.call('HSET', KEYS[1], '!cut', nowS) end
   return {'reused', '1'}
 end
 return {'reused', '0'}`;
 
-// KEYS: u, g. ARGV: sid. 1 only when a live session (not already cut off) was removed.
+// KEYS: u. ARGV: sid. 1 only when a live session (not already cut off) was removed.
 const REVOKE = `${PRELUDE}
 local v = redis.call('HGET', KEYS[1], ARGV[1])
 local cut = cutOf(KEYS[1])
-redis.call('HDEL', KEYS[1], ARGV[1], ARGV[1] .. ':m'); redis.call('DEL', KEYS[2])
+redis.call('HDEL', KEYS[1], ARGV[1], ARGV[1] .. ':m', ARGV[1] .. ':g')
 if v and created(ARGV[1]) >= cut then return 1 end
 return 0`;
 
@@ -226,8 +231,8 @@ export class RedisSessionStore implements SessionStore {
 
   constructor(redis: Redis, private readonly prefix = 'auth') {
     redis.defineCommand('authSessionCreate', { numberOfKeys: 1, lua: CREATE });
-    redis.defineCommand('authSessionRotate', { numberOfKeys: 2, lua: ROTATE });
-    redis.defineCommand('authSessionRevoke', { numberOfKeys: 2, lua: REVOKE });
+    redis.defineCommand('authSessionRotate', { numberOfKeys: 1, lua: ROTATE });
+    redis.defineCommand('authSessionRevoke', { numberOfKeys: 1, lua: REVOKE });
     redis.defineCommand('authSessionRevokeAll', { numberOfKeys: 1, lua: REVOKE_ALL });
     redis.defineCommand('authSessionTouch', { numberOfKeys: 1, lua: TOUCH });
     this.redis = redis as Scripted;
@@ -257,12 +262,11 @@ export class RedisSessionStore implements SessionStore {
     const r = await redisCall(() =>
       this.redis.authSessionRotate(
         this.userKey(cmd.userId),
-        this.successorKey(cmd.userId, cmd.sid),
         cmd.sid,
         cmd.presentedHash.toString('hex', 0, HASH_BYTES) + cmd.nextHash.toString('hex', 0, HASH_BYTES),
-        `${cmd.now}:${cmd.idleTtlMs}:${cmd.graceMs}:${flags}`,
+        `${cmd.now}:${cmd.idleTtlMs}:${flags}`,
         cmd.bindingHash ?? '',
-        cmd.sealedSuccessor.toString('base64url'),
+        cmd.sealedSuccessor,
       ),
     );
     const kind = r[0];
@@ -280,7 +284,7 @@ export class RedisSessionStore implements SessionStore {
       case 'rotated':
         return { kind, session: view() };
       case 'grace':
-        return { kind, session: view(), sealedSuccessor: Buffer.from(r[6], 'base64url') };
+        return { kind, session: view(), sealedSuccessor: Buffer.from(r[6], 'hex') };
       case 'reused':
         return { kind, revokedAll: r[1] === '1' };
       case 'binding_mismatch':
@@ -321,7 +325,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async revoke(userId: string, sid: string): Promise<boolean> {
-    const n = await redisCall(() => this.redis.authSessionRevoke(this.userKey(userId), this.successorKey(userId, sid), sid));
+    const n = await redisCall(() => this.redis.authSessionRevoke(this.userKey(userId), sid));
     return n > 0;
   }
 
@@ -335,8 +339,8 @@ export class RedisSessionStore implements SessionStore {
 
   /**
    * For the metrics gauge only: the keys of this Redis database (INFO keyspace, no SCAN), sampled
-   * at most every 15 s. An upper bound on users with sessions (one key per user, plus short-lived
-   * grace keys and anything else sharing the database).
+   * at most every 15 s. An upper bound on users with sessions (one key per user, plus anything
+   * else sharing the database).
    */
   async approximateSize(): Promise<number | null> {
     const now = Date.now();
@@ -367,8 +371,5 @@ export class RedisSessionStore implements SessionStore {
 
   private userKey(userId: string): string {
     return `${this.prefix}:{${userId}}`;
-  }
-  private successorKey(userId: string, sid: string): string {
-    return `${this.prefix}:{${userId}}:g:${sid}`;
   }
 }
