@@ -3,7 +3,7 @@ import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 /**
- * The architectural rule (shared/DESIGN.md): `src/auth/` is one bounded context whose only public
+ * The architectural rule (docs/architecture.md): `src/auth/` is one bounded context whose only public
  * face is its index. Outside it, `../auth`, `./auth`, `../../src/auth`, `src/auth` and
  * `.../auth/index` are fine; anything deeper (`../auth/tokens/x`, `./auth/guards/y`,
  * `src/auth/...`, `../../src/auth/...`) is an error. Type-only imports included.

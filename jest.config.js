@@ -1,7 +1,7 @@
 // @ts-check
 /**
- * Four projects, one run: `npm test` runs them all; `npm run test:unit`, `test:integration`,
- * `test:e2e`, `test:browser` (or `jest --selectProjects <name>`) one of them.
+ * Five projects, one run: `npm test` runs them all; `npm run test:unit`, `test:integration`,
+ * `test:e2e`, `test:browser`, `test:docs` (or `jest --selectProjects <name>`) one of them.
  *
  * TypeScript is only transpiled here (isolatedModules: each file on its own, no type check), which
  * keeps start-up fast; types are checked once by `npm run typecheck` (tsc --noEmit). ts-jest 29.4
@@ -35,5 +35,7 @@ module.exports = {
     project('e2e', ['<rootDir>/test/e2e/**/*.e2e-spec.ts']),
     // Debian Chromium via playwright-core against the running app (CHROMIUM_PATH, default /usr/bin/chromium).
     project('browser', ['<rootDir>/test/browser/**/*.browser-spec.ts']),
+    // The README's snippets, tour and reference tables, and .env.example, checked against the code.
+    project('docs', ['<rootDir>/test/docs/**/*.docs-spec.ts']),
   ],
 };

@@ -1,7 +1,7 @@
 /**
  * The environment schema. Every variable is parsed here once, at boot; a bad value stops the boot
- * with the variable's name and what it accepts. Names follow the reference template
- * (../shared/seeds/000_*) plus what the project adds (see .env.example).
+ * with the variable's name and what it accepts. Names follow the reference template's, plus what
+ * the project adds; .env.example lists them all (test/docs checks it against this schema).
  */
 export type JwtAlgorithm = 'ES256' | 'RS256' | 'PS256';
 export type SameSite = 'Strict' | 'Lax' | 'None';

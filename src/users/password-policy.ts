@@ -7,8 +7,8 @@ import { COMMON_PASSWORDS } from './common-passwords';
  *
  * Minimum 8 code points: ASVS 5.0 V6.2.1 and 800-63B-4 for a password that is one factor of
  * several. 800-63B-4 asks 15 for a password that is the only factor, which it is here until a
- * second factor exists: raising MIN_PASSWORD_CODE_POINTS to 15 is the one-line change (see the
- * README). Maximum 256 code points (at least 64 must be accepted); argon2id hashes any length.
+ * second factor exists: raising MIN_PASSWORD_CODE_POINTS to 15 is the one-line change (see
+ * docs/security-model.md). Maximum 256 code points (at least 64 must be accepted); argon2id hashes any length.
  */
 export const MIN_PASSWORD_CODE_POINTS = 8;
 export const MAX_PASSWORD_CODE_POINTS = 256;

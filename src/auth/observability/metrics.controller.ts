@@ -6,7 +6,7 @@ import { ProblemDetailsFilter } from '../http/problem-details.filter';
 /**
  * Prometheus scrape endpoint. Public (a scraper has no user token) but carries no personal data:
  * counts and latencies only. Do not route it from the internet: block /metrics at the edge proxy
- * or ingress (see README).
+ * or ingress (docs/operations.md).
  */
 @UseFilters(ProblemDetailsFilter)
 @Controller('metrics')
