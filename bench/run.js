@@ -105,6 +105,8 @@ function writeKeys() {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   fs.writeFileSync(path.join(dir, 'private.pem'), privateKey.export({ format: 'pem', type: 'pkcs8' }));
   fs.writeFileSync(path.join(dir, 'public.pem'), publicKey.export({ format: 'pem', type: 'spki' }));
+  // AUTH_MAC_SECRET_PATH's default, beside the private key; production never generates it.
+  fs.writeFileSync(path.join(dir, 'mac-secret'), randomBytes(32).toString('base64url'), { mode: 0o600 });
   cleanups.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
   return { privateKeyPath: path.join(dir, 'private.pem'), publicKeyPath: path.join(dir, 'public.pem') };
 }

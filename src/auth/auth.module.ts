@@ -39,8 +39,9 @@ import { SESSION_STORE } from './sessions/session-store.port';
 import { SessionsController } from './http/sessions.controller';
 import { AccessTokenService } from './tokens/access-token.service';
 import { RefreshTokenCodec } from './tokens/refresh-token.codec';
+import { loadMacSecret, MacSecret } from './tokens/mac-secret.loader';
 import { loadSigningKeys, SigningKeySet } from './tokens/signing-keys.loader';
-import { SIGNING_KEYS } from './tokens/tokens.constants';
+import { MAC_SECRET, SIGNING_KEYS } from './tokens/tokens.constants';
 
 const logger = new Logger('AuthModule');
 
@@ -62,20 +63,30 @@ const providers: Provider[] = [
     useFactory: (o: AuthSettings): SigningKeySet => {
       const { keys, generated } = loadSigningKeys(o.keys);
       if (generated) logger.warn(`created development signing keys at ${o.keys.privateKeyPath} (never used in production)`);
+      logger.log(`access-token keys: ${[...keys.verifiers.values()].map((k) => `${k.role} ${k.kid}`).join(', ')}`);
       return keys;
     },
   },
-  { provide: REFRESH_CODEC, inject: [SIGNING_KEYS], useFactory: (k: SigningKeySet) => new RefreshTokenCodec(k.macSeed) },
-  { provide: ATTEMPT_KEYER, inject: [SIGNING_KEYS], useFactory: (k: SigningKeySet) => new AttemptKeyer(k.macSeed) },
+  {
+    provide: MAC_SECRET,
+    inject: [AUTH_SETTINGS],
+    useFactory: (o: AuthSettings): MacSecret => {
+      const { secret, generated } = loadMacSecret(o.macSecret);
+      if (generated) logger.warn(`created a development MAC secret at ${o.macSecret.path} (never used in production)`);
+      return secret;
+    },
+  },
+  { provide: REFRESH_CODEC, inject: [MAC_SECRET], useFactory: (m: MacSecret) => new RefreshTokenCodec(m) },
+  { provide: ATTEMPT_KEYER, inject: [MAC_SECRET], useFactory: (m: MacSecret) => new AttemptKeyer(m) },
   {
     provide: DEVICE_BINDER,
-    inject: [SIGNING_KEYS, AUTH_SETTINGS],
-    useFactory: (k: SigningKeySet, o: AuthSettings) => new DeviceBinder(k.macSeed, o.deviceBinding),
+    inject: [MAC_SECRET, AUTH_SETTINGS],
+    useFactory: (m: MacSecret, o: AuthSettings) => new DeviceBinder(m, o.deviceBinding),
   },
   {
     provide: BROWSER_SESSION_CODEC,
-    inject: [SIGNING_KEYS],
-    useFactory: (k: SigningKeySet) => new RefreshTokenCodec(k.macSeed, BROWSER_SESSION_TAG),
+    inject: [MAC_SECRET],
+    useFactory: (m: MacSecret) => new RefreshTokenCodec(m, BROWSER_SESSION_TAG),
   },
   {
     // Auth's own command connection: opened from REDIS_URL, or duplicated from the host's client

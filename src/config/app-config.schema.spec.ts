@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { ConfigError, loadConfig } from './app-config.schema';
 
 /** The variable a ConfigError names, or 'OK' when the config loads. */
@@ -11,10 +14,15 @@ function refusal(env: Record<string, string | undefined>): string {
   }
 }
 
+const macSecretPath = join(mkdtempSync(join(tmpdir(), 'config-spec-')), 'mac-secret');
+writeFileSync(macSecretPath, 'not read by loadConfig, only required to exist\n');
+afterAll(() => rmSync(dirname(macSecretPath), { recursive: true, force: true }));
+
 const PRODUCTION = {
   NODE_ENV: 'production',
   REDIS_URL: 'redis://redis.internal:6379',
   DATABASE_URL: 'postgres://app@db.internal/app',
+  AUTH_MAC_SECRET_PATH: macSecretPath,
 };
 
 describe('loadConfig', () => {
@@ -30,7 +38,16 @@ describe('loadConfig', () => {
       cookie: { secure: true, sameSite: 'Lax', httpOnly: true },
       compromiseAction: 'REVOKE_ALL',
       redisUrl: null,
-      jwt: { algorithm: 'ES256', generateDevKeys: true },
+      jwt: {
+        algorithm: 'ES256',
+        generateDevKeys: true,
+        privateKeyPath: './keys/private.pem',
+        publicKeyPath: './keys/public.pem',
+        nextPublicKeyPath: 'keys/next-public.pem',
+        previousPublicKeyPaths: ['keys/previous-public.pem'],
+        clientId: 'auth-domain',
+      },
+      macSecretPath: 'keys/mac-secret',
       rateLimit: { windowSeconds: 300, max: 10 },
       deviceBinding: 'ua',
       bindingMismatchAction: 'revoke',
@@ -72,10 +89,21 @@ describe('loadConfig', () => {
       REDIS_URL: 'rediss://cache:6380/2',
       LOG_LEVEL: 'debug',
       JWT_PREVIOUS_PUBLIC_KEY_PATHS: ' /keys/old1.pem, /keys/old2.pem ,',
+      JWT_NEXT_PUBLIC_KEY_PATH: '/keys/staged.pem',
+      AUTH_MAC_SECRET_PATH: '/secrets/mac',
+      AUTH_CLIENT_ID: 'web',
     });
     expect(c).toMatchObject({
       port: 8080,
-      jwt: { privateKeyPath: '/keys/p.pem', publicKeyPath: '/keys/q.pem', algorithm: 'PS256', previousPublicKeyPaths: ['/keys/old1.pem', '/keys/old2.pem'] },
+      jwt: {
+        privateKeyPath: '/keys/p.pem',
+        publicKeyPath: '/keys/q.pem',
+        algorithm: 'PS256',
+        previousPublicKeyPaths: ['/keys/old1.pem', '/keys/old2.pem'],
+        nextPublicKeyPath: '/keys/staged.pem',
+        clientId: 'web',
+      },
+      macSecretPath: '/secrets/mac',
       accessTokenTtl: 600,
       refreshTokenTtl: 3600,
       refreshStorageTtl: 86400,
@@ -88,6 +116,16 @@ describe('loadConfig', () => {
       redisUrl: 'rediss://cache:6380/2',
       logLevel: 'debug',
     });
+  });
+
+  it('puts the verify-only keys and the MAC secret beside the private key unless told otherwise; client_id defaults to the issuer', () => {
+    const c = loadConfig({ JWT_PRIVATE_KEY_PATH: '/run/keys/signing.pem', JWT_ISSUER: 'https://auth.example.com' });
+    expect(c.jwt).toMatchObject({
+      nextPublicKeyPath: '/run/keys/next-public.pem',
+      previousPublicKeyPaths: ['/run/keys/previous-public.pem'],
+      clientId: 'https://auth.example.com',
+    });
+    expect(c.macSecretPath).toBe('/run/keys/mac-secret');
   });
 
   it('treats blank values as unset', () => {
@@ -130,6 +168,8 @@ describe('loadConfig', () => {
       ['AUTH_REAUTH_MAX_AGE', '5'],
       ['AUTH_REAUTH_MAX_AGE', 'recent'],
       ['AUTH_SIGNING_THREAD', 'on'],
+      ['AUTH_CLIENT_ID', 'my client'],
+      ['AUTH_CLIENT_ID', 'c'.repeat(129)],
     ])('%s=%j', (variable, value) => {
       expect(refusal({ [variable]: value })).toBe(variable);
     });
@@ -197,6 +237,8 @@ describe('loadConfig', () => {
       ['AUTH_COOKIE_SAME_SITE=None', { AUTH_COOKIE_SAME_SITE: 'None' }, 'AUTH_COOKIE_SAME_SITE'],
       ['AUTH_COOKIE_SAME_SITE=none', { AUTH_COOKIE_SAME_SITE: 'none' }, 'AUTH_COOKIE_SAME_SITE'],
       ['AUTH_PUBLIC_ORIGIN over plain http', { AUTH_PUBLIC_ORIGIN: 'https://a.example, http://b.example' }, 'AUTH_PUBLIC_ORIGIN'],
+      ['no MAC secret file (development generates one)', { AUTH_MAC_SECRET_PATH: join(tmpdir(), 'no-such-dir', 'mac-secret') }, 'AUTH_MAC_SECRET_PATH'],
+      ['no MAC secret beside the private key (the default path)', { AUTH_MAC_SECRET_PATH: undefined, JWT_PRIVATE_KEY_PATH: '/nonexistent/private.pem' }, 'AUTH_MAC_SECRET_PATH'],
     ])('%s', (_what, change, variable) => {
       expect(refusal({ ...PRODUCTION, ...change })).toBe(variable);
       // The same settings are allowed in development.

@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
 /**
  * The environment schema. Every variable is parsed here once, at boot; a bad value stops the boot
  * with the variable's name and what it accepts. Names follow the reference template's, plus what
@@ -20,14 +23,20 @@ export interface AppConfig {
   readonly jwt: {
     readonly privateKeyPath: string;
     readonly publicKeyPath: string;
-    /** Verify-only public keys of retired signing keys, kept until their tokens have expired. */
+    /** A staged signing key (rotation): published and verifying, not yet signing. Optional file. */
+    readonly nextPublicKeyPath: string;
+    /** Verify-only public keys of retired signing keys, kept until their tokens have expired. Optional files. */
     readonly previousPublicKeyPaths: readonly string[];
     readonly algorithm: JwtAlgorithm;
     readonly issuer: string;
     readonly audience: string;
-    /** Create a key pair at the paths above when they are missing (never in production). */
+    /** The client_id claim of access tokens (RFC 9068). */
+    readonly clientId: string;
+    /** Create a key pair and a MAC secret at their paths when they are missing (never in production). */
     readonly generateDevKeys: boolean;
   };
+  /** The MAC secret's file (refresh and cookie tags, CSRF, device binding, lockout and audit keys). */
+  readonly macSecretPath: string;
   /** Seconds. */
   readonly accessTokenTtl: number;
   /** Seconds: a refresh token (and an API session) unused for this long is dead (idle timeout). */
@@ -144,6 +153,49 @@ function origins(env: Env, name: string): string[] {
   });
 }
 
+/**
+ * Where the key files are, and the settings the keys script needs (scripts/keys.ts reads this
+ * without the rest of the configuration). The verify-only keys and the MAC secret default to
+ * files beside the private key.
+ */
+export function keyFiles(env: Env = process.env): {
+  readonly privateKeyPath: string;
+  readonly publicKeyPath: string;
+  readonly nextPublicKeyPath: string;
+  readonly previousPublicKeyPaths: readonly string[];
+  readonly macSecretPath: string;
+  readonly algorithm: JwtAlgorithm;
+  readonly accessTokenTtl: number;
+} {
+  const privateKeyPath = raw(env, 'JWT_PRIVATE_KEY_PATH') ?? './keys/private.pem';
+  const keyDir = dirname(privateKeyPath);
+  const previous = raw(env, 'JWT_PREVIOUS_PUBLIC_KEY_PATHS');
+  return {
+    privateKeyPath,
+    publicKeyPath: raw(env, 'JWT_PUBLIC_KEY_PATH') ?? './keys/public.pem',
+    nextPublicKeyPath: raw(env, 'JWT_NEXT_PUBLIC_KEY_PATH') ?? join(keyDir, 'next-public.pem'),
+    previousPublicKeyPaths:
+      previous === undefined
+        ? [join(keyDir, 'previous-public.pem')]
+        : previous
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+    macSecretPath: raw(env, 'AUTH_MAC_SECRET_PATH') ?? join(keyDir, 'mac-secret'),
+    algorithm: oneOf<JwtAlgorithm>(env, 'JWT_ALGORITHM', 'ES256', ['ES256', 'RS256', 'PS256']),
+    // DESIGN: access tokens live 5–15 minutes; revocation entries are sized by this bound.
+    accessTokenTtl: int(env, 'ACCESS_TOKEN_TTL', 900, 300, 900),
+  };
+}
+
+/** RFC 9068 client_id: printable ASCII without spaces, default the issuer. */
+function clientId(env: Env, issuer: string): string {
+  const v = raw(env, 'AUTH_CLIENT_ID');
+  if (v === undefined) return issuer;
+  if (!/^[\x21-\x7e]{1,128}$/.test(v)) throw new ConfigError('AUTH_CLIENT_ID', 'must be 1 to 128 printable ASCII characters without spaces', v);
+  return v;
+}
+
 export function loadConfig(env: Env = process.env): AppConfig {
   const nodeEnv = raw(env, 'NODE_ENV') ?? 'development';
   const production = nodeEnv === 'production';
@@ -165,6 +217,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (trustProxyRaw !== undefined && !/^(false|loopback|linklocal|uniquelocal|\d+|[0-9a-fA-F.:/, ]+)$/.test(trustProxyRaw)) {
     throw new ConfigError('TRUST_PROXY', 'must be false, a hop count, loopback/linklocal/uniquelocal or a list of IPs/CIDRs', trustProxyRaw);
   }
+  const issuer = raw(env, 'JWT_ISSUER') ?? 'auth-domain';
+  const { macSecretPath, accessTokenTtl, ...jwtFiles } = keyFiles(env);
   const config: AppConfig = {
     nodeEnv,
     production,
@@ -172,20 +226,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     port: int(env, 'PORT', 3000, 0, 65535),
     logLevel: oneOf<LogLevel>(env, 'LOG_LEVEL', 'info', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     trustProxy: trustProxyRaw === undefined || trustProxyRaw === 'false' ? false : trustProxyRaw,
-    jwt: {
-      privateKeyPath: raw(env, 'JWT_PRIVATE_KEY_PATH') ?? './keys/private.pem',
-      publicKeyPath: raw(env, 'JWT_PUBLIC_KEY_PATH') ?? './keys/public.pem',
-      previousPublicKeyPaths: (raw(env, 'JWT_PREVIOUS_PUBLIC_KEY_PATHS') ?? '')
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-      algorithm: oneOf<JwtAlgorithm>(env, 'JWT_ALGORITHM', 'ES256', ['ES256', 'RS256', 'PS256']),
-      issuer: raw(env, 'JWT_ISSUER') ?? 'auth-domain',
-      audience: raw(env, 'JWT_AUDIENCE') ?? 'api',
-      generateDevKeys: !production,
-    },
-    // DESIGN: access tokens live 5–15 minutes; revocation entries are sized by this bound.
-    accessTokenTtl: int(env, 'ACCESS_TOKEN_TTL', 900, 300, 900),
+    jwt: { ...jwtFiles, issuer, audience: raw(env, 'JWT_AUDIENCE') ?? 'api', clientId: clientId(env, issuer), generateDevKeys: !production },
+    macSecretPath,
+    accessTokenTtl,
     refreshTokenTtl,
     refreshStorageTtl,
     refreshReuseGrace: int(env, 'REFRESH_REUSE_GRACE', 10, 0, 120),
@@ -214,10 +257,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
   return Object.freeze(config);
 }
 
-/** Production refuses embedded stores and insecure cookies, with a one-line reason. */
+/** Production refuses embedded stores, insecure cookies and a missing MAC secret, with a one-line reason. */
 function assertProductionSafe(c: AppConfig): void {
   if (!c.redisUrl) throw new ConfigError('REDIS_URL', 'is required when NODE_ENV=production (in-memory stores are single-process only)', undefined);
   if (!c.databaseUrl) throw new ConfigError('DATABASE_URL', 'is required when NODE_ENV=production (the embedded user database is for development)', undefined);
+  if (!existsSync(c.macSecretPath)) {
+    // Never generated in production: a secret made up on one instance would not match the others'.
+    throw new ConfigError('AUTH_MAC_SECRET_PATH', 'must name an existing file when NODE_ENV=production (create it with `npm run keys -- generate`)', c.macSecretPath);
+  }
   if (!c.cookie.secure) throw new ConfigError('AUTH_COOKIE_SECURE', 'must be true when NODE_ENV=production', 'false');
   if (!c.cookie.httpOnly) throw new ConfigError('AUTH_COOKIE_HTTP_ONLY', 'must be true when NODE_ENV=production', 'false');
   if (c.cookie.sameSite === 'None') throw new ConfigError('AUTH_COOKIE_SAME_SITE', 'must be Lax or Strict when NODE_ENV=production', 'None');

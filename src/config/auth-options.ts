@@ -6,6 +6,7 @@ export function authOptionsFromConfig(c: AppConfig): AuthModuleOptions {
   return {
     issuer: c.jwt.issuer,
     audience: c.jwt.audience,
+    clientId: c.jwt.clientId,
     accessTokenTtl: c.accessTokenTtl,
     sessionIdleTtl: c.refreshTokenTtl,
     sessionAbsoluteTtl: c.refreshStorageTtl,
@@ -15,10 +16,12 @@ export function authOptionsFromConfig(c: AppConfig): AuthModuleOptions {
     keys: {
       privateKeyPath: c.jwt.privateKeyPath,
       publicKeyPath: c.jwt.publicKeyPath,
+      nextPublicKeyPath: c.jwt.nextPublicKeyPath,
       previousPublicKeyPaths: c.jwt.previousPublicKeyPaths,
       algorithm: c.jwt.algorithm,
       generateIfMissing: c.jwt.generateDevKeys,
     },
+    macSecret: { path: c.macSecretPath, generateIfMissing: c.jwt.generateDevKeys },
     redisUrl: c.redisUrl,
     // Beside the embedded user database, unless that is in memory too.
     embeddedStateDir: c.embeddedDataDir === ':memory:' ? null : c.embeddedDataDir,

@@ -119,11 +119,11 @@ describe('session lifecycle (Redis + PostgreSQL)', () => {
       for (const k of keys) expect(k).not.toHaveProperty('d');
     });
 
-    it('carries exactly iss aud sub sid jti iat exp auth_time, and nothing personal', () => {
+    it('carries exactly iss aud client_id sub sid jti iat exp auth_time, and nothing personal', () => {
       const { payload } = decodeJwt(s.accessToken);
-      expect(Object.keys(payload).sort()).toEqual(['aud', 'auth_time', 'exp', 'iat', 'iss', 'jti', 'sid', 'sub']);
+      expect(Object.keys(payload).sort()).toEqual(['aud', 'auth_time', 'client_id', 'exp', 'iat', 'iss', 'jti', 'sid', 'sub']);
       expect(payload).toEqual(
-        expect.objectContaining({ iss: t.config.jwt.issuer, aud: t.config.jwt.audience, sub: s.userId, sid: s.sid }),
+        expect.objectContaining({ iss: t.config.jwt.issuer, aud: t.config.jwt.audience, client_id: t.config.jwt.clientId, sub: s.userId, sid: s.sid }),
       );
       expect((payload.exp as number) - (payload.iat as number)).toBe(900);
       expect(payload.auth_time).toBe(payload.iat);

@@ -47,7 +47,7 @@ const STORE_UNAVAILABLE_WARNING = /^WARN \[Errors\] store unavailable: /;
 
 /** The error and warning lines an app logged, less the development-keys notice every test app causes. */
 function alarmsOf(logs: RecordingLogger): string[] {
-  return logs.alarms().filter((line) => !/created development signing keys/.test(line));
+  return logs.alarms().filter((line) => !/created (development signing keys|a development MAC secret)/.test(line));
 }
 
 describe('Redis outage (Redis + PostgreSQL)', () => {

@@ -1,17 +1,18 @@
-import { createHmac, hkdfSync } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import type { MacSecret } from '../tokens/mac-secret.loader';
 import { subnetOf } from '../sessions/device-binding';
 import type { AttemptKeys } from './login-attempt-store.port';
 
 /**
- * Opaque counter keys for the lockout store: HMACs (key derived from the server MAC seed, own HKDF
+ * Opaque counter keys for the lockout store: HMACs (key derived from the server's MAC secret, own HKDF
  * info) of the submitted email, trimmed and lower-cased — whether or not an account has it, so
  * a lock says nothing about existence — and of the client address (IPv6 per /64).
  */
 export class AttemptKeyer {
   private readonly key: Buffer;
 
-  constructor(macSeed: Buffer) {
-    this.key = Buffer.from(hkdfSync('sha256', macSeed, 'auth-domain', 'login-attempt-keys/v1', 32));
+  constructor(secret: MacSecret) {
+    this.key = secret.derive('login-attempt-keys/v1');
   }
 
   keys(email: string, ip: string | undefined): AttemptKeys {

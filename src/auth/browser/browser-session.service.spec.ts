@@ -6,7 +6,7 @@ import type { NewSession } from '../sessions/session-store.port';
 import type { RevocationView } from '../revocation/revocation-view.service';
 import { MemorySessionStore } from '../sessions/session-store.memory-adapter';
 import { RefreshTokenCodec } from '../tokens/refresh-token.codec';
-import type { SigningKeySet } from '../tokens/signing-keys.loader';
+import { MacSecret } from '../tokens/mac-secret.loader';
 import { BROWSER_SESSION_TAG, BrowserSessionService } from './browser-session.service';
 import type { RequestOrigin } from './request-origin.model';
 
@@ -14,7 +14,7 @@ const SELF = 'http://127.0.0.1:3000';
 
 function setup(publicOrigins: string[] = []) {
   let now = 1_800_000_000_000;
-  const macSeed = randomBytes(32);
+  const secret = MacSecret.fromBytes(randomBytes(32));
   const store = new MemorySessionStore(() => now);
   const audit = { record: jest.fn() };
   const auth = {
@@ -31,15 +31,15 @@ function setup(publicOrigins: string[] = []) {
   } as unknown as AuthSettings;
   const service = new BrowserSessionService(
     store,
-    new RefreshTokenCodec(macSeed, BROWSER_SESSION_TAG),
-    { macSeed } as SigningKeySet,
+    new RefreshTokenCodec(secret, BROWSER_SESSION_TAG),
+    secret,
     options,
     { now: () => now },
     auth as unknown as SessionLifecycleService,
     { check: () => 'ok' } as unknown as RevocationView,
     audit as unknown as AuthAudit,
   );
-  return { service, store, audit, auth, macSeed, advance: (ms: number) => (now += ms), now: () => now };
+  return { service, store, audit, auth, secret, advance: (ms: number) => (now += ms), now: () => now };
 }
 
 const fromPage = (extra: Partial<RequestOrigin> = {}): RequestOrigin => ({

@@ -1,4 +1,4 @@
-import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { AUTH_SETTINGS, AuthSettings } from '../common/auth-settings';
 import { AuthAudit } from '../observability/auth-audit.service';
@@ -10,9 +10,9 @@ import { RevocationView } from '../revocation/revocation-view.service';
 import { deviceLabel } from '../sessions/device-label.parser';
 import { sameSecretHash, SESSION_STORE, SessionStore } from '../sessions/session-store.port';
 import { hashSecret, ParsedRefreshToken, RefreshTokenCodec } from '../tokens/refresh-token.codec';
-import type { SigningKeySet } from '../tokens/signing-keys.loader';
+import type { MacSecret } from '../tokens/mac-secret.loader';
 import { newSessionId } from '../tokens/session-id.codec';
-import { SIGNING_KEYS } from '../tokens/tokens.constants';
+import { MAC_SECRET } from '../tokens/tokens.constants';
 import { RequestOrigin, UNSAFE_METHODS } from './request-origin.model';
 
 /** DI token: the cookie codec (refresh-token format under its own tag key). */
@@ -48,8 +48,8 @@ export interface BrowserLogin {
  *   any store read, and login always creates a new session (no fixation).
  * - CSRF: for unsafe methods, the request must come from our origin (`Origin`, or
  *   `Sec-Fetch-Site: same-origin|none` when Origin is absent) AND carry
- *   `X-CSRF-Token = HMAC(key, userId.sid)`, the key derived from the signing key with its own
- *   HKDF label. Both are checked before the store is read; failures are audited.
+ *   `X-CSRF-Token = HMAC(key, userId.sid)`, the key derived from the server's MAC secret with its
+ *   own HKDF label. Both are checked before the store is read; failures are audited.
  * - Every cookie request reads the store (revocation, timeouts); lastUsed is written at most once
  *   per touch interval, which may expire an idle session up to that interval early, never late.
  */
@@ -60,14 +60,14 @@ export class BrowserSessionService {
   constructor(
     @Inject(SESSION_STORE) private readonly sessions: SessionStore,
     @Inject(BROWSER_SESSION_CODEC) private readonly codec: RefreshTokenCodec,
-    @Inject(SIGNING_KEYS) keys: SigningKeySet,
+    @Inject(MAC_SECRET) secret: MacSecret,
     @Inject(AUTH_SETTINGS) private readonly options: AuthSettings,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly auth: SessionLifecycleService,
     private readonly revocations: RevocationView,
     private readonly audit: AuthAudit,
   ) {
-    this.csrfKey = Buffer.from(hkdfSync('sha256', keys.macSeed, 'auth-domain', 'browser-csrf/v1', 32));
+    this.csrfKey = secret.derive('browser-csrf/v1');
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
+import { dirname, join } from 'node:path';
 import type Redis from 'ioredis';
 import type { Logger as PinoLogger } from 'pino';
 import type { SigningAlgorithm } from '../tokens/signing-keys.loader';
@@ -14,6 +15,8 @@ export type AuditLogger = PinoLogger | LoggerService;
 export interface AuthSettings {
   readonly issuer: string;
   readonly audience: string;
+  /** The `client_id` claim of issued access tokens (RFC 9068): this first-party client. Default: the issuer. */
+  readonly clientId: string;
   /** Seconds. */
   readonly accessTokenTtl: number;
   /** Seconds a session may sit unused (sliding). */
@@ -27,13 +30,25 @@ export interface AuthSettings {
   readonly refreshReuseGrace: number;
   readonly compromiseAction: CompromiseAction;
   readonly cookie: { readonly secure: boolean; readonly sameSite: 'Strict' | 'Lax' | 'None'; readonly httpOnly: boolean };
+  /**
+   * Signing keys. The verify-only ones (next, previous) are optional files: the keys script
+   * creates and removes them during a rotation. Their default paths sit beside the private key.
+   */
   readonly keys: {
     readonly privateKeyPath: string;
     readonly publicKeyPath: string;
+    /** A staged key: published in the JWKS and verifying before it signs. Default `<key dir>/next-public.pem`. */
+    readonly nextPublicKeyPath: string;
+    /** Retired keys, verifying until their tokens have expired. Default `[<key dir>/previous-public.pem]`. */
     readonly previousPublicKeyPaths: readonly string[];
     readonly algorithm: SigningAlgorithm;
     readonly generateIfMissing: boolean;
   };
+  /**
+   * The MACs' own secret (refresh and session-cookie tags, CSRF, device binding, lockout keys,
+   * audit address hash), apart from the signing keys. Default path `<key dir>/mac-secret`.
+   */
+  readonly macSecret: { readonly path: string; readonly generateIfMissing: boolean };
   /** Null, with no host client: in-memory stores (single process only). */
   readonly redisUrl: string | null;
   /**
@@ -102,9 +117,12 @@ const production = (): boolean => process.env.NODE_ENV === 'production';
 
 /** The defaults: the same values as the environment's (see .env.example). */
 export function resolveAuthSettings(o: AuthModuleOptions): AuthSettings {
+  const issuer = o.issuer ?? 'auth-domain';
+  const keyDir = dirname(o.keys?.privateKeyPath ?? './keys/private.pem');
   return {
-    issuer: o.issuer ?? 'auth-domain',
+    issuer,
     audience: o.audience ?? 'api',
+    clientId: o.clientId ?? issuer,
     accessTokenTtl: o.accessTokenTtl ?? 900,
     sessionIdleTtl: o.sessionIdleTtl ?? 604800,
     sessionAbsoluteTtl: o.sessionAbsoluteTtl ?? 604800,
@@ -114,11 +132,13 @@ export function resolveAuthSettings(o: AuthModuleOptions): AuthSettings {
     keys: {
       privateKeyPath: './keys/private.pem',
       publicKeyPath: './keys/public.pem',
-      previousPublicKeyPaths: [],
+      nextPublicKeyPath: join(keyDir, 'next-public.pem'),
+      previousPublicKeyPaths: [join(keyDir, 'previous-public.pem')],
       algorithm: 'ES256',
       generateIfMissing: !production(),
       ...o.keys,
     },
+    macSecret: { path: join(keyDir, 'mac-secret'), generateIfMissing: !production(), ...o.macSecret },
     redisUrl: o.redisUrl ?? null,
     embeddedStateDir: o.embeddedStateDir ?? null,
     revocationMaxStaleness: o.revocationMaxStaleness ?? 2000,

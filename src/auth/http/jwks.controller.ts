@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Inject, UseFilters } from '@nestjs/common';
 import { Public } from '../access/public.decorator';
-import { jwks, SigningKeySet } from '../tokens/signing-keys.loader';
+import { jwks, JWKS_MAX_AGE_SECONDS, SigningKeySet } from '../tokens/signing-keys.loader';
 import { SIGNING_KEYS } from '../tokens/tokens.constants';
 import { ProblemDetailsFilter } from './problem-details.filter';
 
@@ -15,7 +15,7 @@ export class JwksController {
 
   @Public()
   @Get('jwks.json')
-  @Header('Cache-Control', 'public, max-age=300')
+  @Header('Cache-Control', `public, max-age=${JWKS_MAX_AGE_SECONDS}`)
   keys(): ReturnType<typeof jwks> {
     return this.body;
   }

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { AuthAudit, escapeControl } from './auth-audit.service';
 import type { AuthMetrics } from './auth-metrics.service';
 import type { Logger } from 'pino';
-import type { SigningKeySet } from '../tokens/signing-keys.loader';
+import { MacSecret } from '../tokens/mac-secret.loader';
 
 describe('AuthAudit', () => {
-  const keys = { macSeed: randomBytes(32) } as unknown as SigningKeySet;
+  const keys = MacSecret.fromBytes(randomBytes(32));
   const metrics = { event: jest.fn() } as unknown as AuthMetrics;
 
   it('escapes control, format and separator characters', () => {

@@ -1,11 +1,11 @@
-import { createHmac, hkdfSync } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { Inject, Injectable, Optional, type LoggerService } from '@nestjs/common';
 import pino, { type Logger } from 'pino';
 import type { AuditLogger } from '../common/auth-settings';
 import { AuthMetrics } from './auth-metrics.service';
 import { boundedMemo } from '../common/bounded-memo';
-import { SIGNING_KEYS } from '../tokens/tokens.constants';
-import type { SigningKeySet } from '../tokens/signing-keys.loader';
+import { MAC_SECRET } from '../tokens/tokens.constants';
+import type { MacSecret } from '../tokens/mac-secret.loader';
 
 /** Every audit event name. Closed: an operator alerts on these. 'csrf.failure' is emitted by the browser-session flow. */
 export const AUDIT_EVENTS = [
@@ -77,11 +77,11 @@ export class AuthAudit {
   private readonly write: ((line: Record<string, string | number | boolean>, event: AuditEvent) => void) | null;
 
   constructor(
-    @Inject(SIGNING_KEYS) keys: SigningKeySet,
+    @Inject(MAC_SECRET) secret: MacSecret,
     private readonly metrics: AuthMetrics,
     @Optional() @Inject(AUDIT_LOGGER) logger?: AuditLogger | null,
   ) {
-    const ipKey = Buffer.from(hkdfSync('sha256', keys.macSeed, 'auth-domain', 'audit-ip/v1', 32));
+    const ipKey = secret.derive('audit-ip/v1');
     this.hashIp = boundedMemo((ip) => createHmac('sha256', ipKey).update(ip).digest('base64url').slice(0, 12));
     this.write = writerFor(logger ?? pino({ timestamp: pino.stdTimeFunctions.isoTime }));
   }

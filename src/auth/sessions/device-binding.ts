@@ -1,4 +1,5 @@
-import { createHmac, hkdfSync } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import type { MacSecret } from '../tokens/mac-secret.loader';
 import { isIP } from 'node:net';
 import { boundedMemo } from '../common/bounded-memo';
 
@@ -34,15 +35,15 @@ export function uaFamily(userAgent: string | undefined): string {
 
 /**
  * Computes a session's device binding hash: HMAC-SHA256 under a key derived from the server's
- * MAC seed (its own HKDF info), over the UA family and, in `ua+subnet` mode, the client subnet.
+ * MAC secret (its own HKDF info), over the UA family and, in `ua+subnet` mode, the client subnet.
  * Truncated; never reversible to the UA or address. '' when binding is off.
  */
 export class DeviceBinder {
   /** Memoised per User-Agent (and address in ua+subnet mode): clients repeat, the HMAC need not. */
   private readonly hashOf: (uaAndIp: string) => string;
 
-  constructor(macSeed: Buffer, readonly mode: DeviceBindingMode) {
-    const key = Buffer.from(hkdfSync('sha256', macSeed, 'auth-domain', 'device-binding/v1', 32));
+  constructor(secret: MacSecret, readonly mode: DeviceBindingMode) {
+    const key = secret.derive('device-binding/v1');
     this.hashOf = boundedMemo((uaAndIp) => {
       const cut = uaAndIp.lastIndexOf('\n');
       const ua = uaAndIp.slice(0, cut);

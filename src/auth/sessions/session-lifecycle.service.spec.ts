@@ -18,6 +18,7 @@ import { AccessTokenService } from '../tokens/access-token.service';
 import { RefreshTokenCodec } from '../tokens/refresh-token.codec';
 import { newSessionId } from '../tokens/session-id.codec';
 import { loadSigningKeys } from '../tokens/signing-keys.loader';
+import { MacSecret } from '../tokens/mac-secret.loader';
 
 /**
  * The login orchestration around the credentials port: on EVERY path (right password, wrong
@@ -26,7 +27,7 @@ import { loadSigningKeys } from '../tokens/signing-keys.loader';
  * (users.service.spec.ts) — is called exactly once, and every refusal is the same AuthError.
  */
 describe('SessionLifecycleService.login: one password verification on every path', () => {
-  const seed = randomBytes(32);
+  const macSecret = MacSecret.fromBytes(randomBytes(32));
   const users = new Map<string, { id: string; password: string }>([
     ['ada@example.com', { id: 'user-ada', password: 'right password' }],
     ['bob@example.com', { id: 'user-bob', password: 'right password' }],
@@ -66,7 +67,7 @@ describe('SessionLifecycleService.login: one password verification on every path
     credentials,
     new MemorySessionStore(),
     { add: async () => undefined } as unknown as RevocationStore,
-    new RefreshTokenCodec(seed),
+    new RefreshTokenCodec(macSecret),
     options,
     clock,
     { issue: () => ({ token: 'access', expiresIn: 900 }) } as unknown as AccessTokenService,
@@ -74,8 +75,8 @@ describe('SessionLifecycleService.login: one password verification on every path
     audit as unknown as AuthAudit,
     metrics as unknown as AuthMetrics,
     new MemoryLoginAttemptStore(),
-    new AttemptKeyer(seed),
-    new DeviceBinder(seed, 'ua'),
+    new AttemptKeyer(macSecret),
+    new DeviceBinder(macSecret, 'ua'),
   );
 
   beforeEach(() => {
@@ -165,7 +166,7 @@ describe('SessionLifecycleService.login: one password verification on every path
  * other outcome discards it. Whatever the path, the token is the same one issue() would make.
  */
 describe('SessionLifecycleService.refresh: the access token signed during the round trip', () => {
-  const seed = randomBytes(32);
+  const macSecret = MacSecret.fromBytes(randomBytes(32));
   const dir = mkdtempSync(join(tmpdir(), 'auth-service-refresh-'));
   const files = { privateKeyPath: join(dir, 'private.pem'), publicKeyPath: join(dir, 'public.pem') };
   const keys = loadSigningKeys({ ...files, previousPublicKeyPaths: [], algorithm: 'ES256', generateIfMissing: true }).keys;
@@ -174,6 +175,7 @@ describe('SessionLifecycleService.refresh: the access token signed during the ro
   const options = {
     issuer: 'https://auth.example.test',
     audience: 'api',
+    clientId: 'web',
     accessTokenTtl: 900,
     verifiedTokenCacheSize: 10,
     signingThread: true,
@@ -185,7 +187,7 @@ describe('SessionLifecycleService.refresh: the access token signed during the ro
   } as unknown as AuthSettings;
   const accessTokens = new AccessTokenService(keys, options, clock);
   const sessions = new MemorySessionStore();
-  const codec = new RefreshTokenCodec(seed);
+  const codec = new RefreshTokenCodec(macSecret);
   const service = new SessionLifecycleService(
     {} as CredentialsPort,
     sessions,
@@ -198,8 +200,8 @@ describe('SessionLifecycleService.refresh: the access token signed during the ro
     { record: () => undefined } as unknown as AuthAudit,
     { timer: () => () => undefined } as unknown as AuthMetrics,
     new MemoryLoginAttemptStore(),
-    new AttemptKeyer(seed),
-    new DeviceBinder(seed, 'off'),
+    new AttemptKeyer(macSecret),
+    new DeviceBinder(macSecret, 'off'),
   );
 
   afterAll(async () => {

@@ -11,6 +11,7 @@ import { loadSigningKeys, SigningKeySet, VerificationKey } from './signing-keys.
 
 const ISSUER = 'https://auth.example.test';
 const AUDIENCE = 'api';
+const CLIENT_ID = 'web-app';
 const TTL = 900;
 
 class ManualClock {
@@ -19,7 +20,7 @@ class ManualClock {
 }
 
 function options(overrides: Partial<AuthSettings> = {}): AuthSettings {
-  return { issuer: ISSUER, audience: AUDIENCE, accessTokenTtl: TTL, verifiedTokenCacheSize: 100, ...overrides } as AuthSettings;
+  return { issuer: ISSUER, audience: AUDIENCE, clientId: CLIENT_ID, accessTokenTtl: TTL, verifiedTokenCacheSize: 100, ...overrides } as AuthSettings;
 }
 
 /** A key pair of `algorithm` generated into `dir` (private.pem, public.pem). */
@@ -95,6 +96,7 @@ describe('AccessTokenService', () => {
     return {
       iss: ISSUER,
       aud: AUDIENCE,
+      client_id: CLIENT_ID,
       sub: 'user-1',
       sid: newSessionId(clock.t - 60_000),
       jti: randomBytes(16).toString('base64url'),
@@ -117,14 +119,14 @@ describe('AccessTokenService', () => {
   }
 
   describe('issue', () => {
-    it('issues an ES256 at+jwt with our kid and only ids and times, which verifies', () => {
+    it('issues an ES256 at+jwt with our kid, our client_id and only ids and times, which verifies', () => {
       const sid = newSessionId(clock.t);
       const { token, expiresIn } = service.issue({ sub: 'user-1', sid, authTime: nowSec - 5 });
       expect(expiresIn).toBe(TTL);
       const [h, p] = token.split('.').slice(0, 2).map((s) => JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as Record<string, unknown>);
       expect(h).toEqual({ alg: 'ES256', typ: 'at+jwt', kid: keys.signer.kid });
-      expect(Object.keys(p).sort()).toEqual(['aud', 'auth_time', 'exp', 'iat', 'iss', 'jti', 'sid', 'sub']);
-      expect(p).toMatchObject({ iss: ISSUER, aud: AUDIENCE, sub: 'user-1', sid, iat: nowSec, exp: nowSec + TTL, auth_time: nowSec - 5 });
+      expect(Object.keys(p).sort()).toEqual(['aud', 'auth_time', 'client_id', 'exp', 'iat', 'iss', 'jti', 'sid', 'sub']);
+      expect(p).toMatchObject({ iss: ISSUER, aud: AUDIENCE, client_id: CLIENT_ID, sub: 'user-1', sid, iat: nowSec, exp: nowSec + TTL, auth_time: nowSec - 5 });
       expect(service.verify(token)).toEqual({ sub: 'user-1', sid, jti: p.jti, iat: nowSec, exp: nowSec + TTL, authTime: nowSec - 5 });
     });
 
@@ -263,6 +265,11 @@ describe('AccessTokenService', () => {
       invalid(forge(header(), claims({ sub: 'u'.repeat(129) })));
       invalid(forge(header(), claims({ sid: 'not-a-session-id' })));
       invalid(forge(header(), claims({ jti: undefined })));
+      // RFC 9068 section 2.2 makes client_id required in an at+jwt.
+      invalid(forge(header(), claims({ client_id: undefined })));
+      invalid(forge(header(), claims({ client_id: '' })));
+      invalid(forge(header(), claims({ client_id: 42 })));
+      invalid(forge(header(), claims({ client_id: 'c'.repeat(129) })));
       invalid(forge(header(), claims({ auth_time: 'yesterday' })));
     });
 

@@ -113,6 +113,8 @@ export class AccessTokenService implements OnModuleDestroy {
     const payload = b64json({
       iss: this.options.issuer,
       aud: this.options.audience,
+      // RFC 9068 section 2.2: every at+jwt names the client it was issued to.
+      client_id: this.options.clientId,
       sub: input.sub,
       sid: input.sid,
       jti: randomBytesPooled(16).toString('base64url'),
@@ -165,6 +167,7 @@ export class AccessTokenService implements OnModuleDestroy {
     if (typeof p.sub !== 'string' || p.sub.length === 0 || p.sub.length > 128) throw invalid();
     if (typeof p.sid !== 'string' || !isSessionId(p.sid)) throw invalid();
     if (typeof p.jti !== 'string' || p.jti.length === 0 || p.jti.length > 128) throw invalid();
+    if (typeof p.client_id !== 'string' || p.client_id.length === 0 || p.client_id.length > 128) throw invalid();
     const authTime = p.auth_time === undefined ? p.iat : p.auth_time;
     if (!isNumericDate(authTime)) throw invalid();
     if (nowSec > p.exp + CLOCK_TOLERANCE_SECONDS) throw new AuthError('ACCESS_TOKEN_EXPIRED');

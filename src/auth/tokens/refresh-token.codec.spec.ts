@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { MacSecret } from './mac-secret.loader';
 import { hashSecret, MAX_REFRESH_TOKEN_LENGTH, RefreshTokenCodec, SEALED_SUCCESSOR_BYTES } from './refresh-token.codec';
 import { newSessionId } from './session-id.codec';
 
 describe('RefreshTokenCodec', () => {
   const seed = randomBytes(32);
-  const codec = new RefreshTokenCodec(seed);
+  const codec = new RefreshTokenCodec(MacSecret.fromBytes(seed));
   const sid = newSessionId(Date.now());
 
   /** Replaces segment `i` (0 user, 1 sid, 2 secret, 3 tag) of a token. */
@@ -72,13 +73,13 @@ describe('RefreshTokenCodec', () => {
     });
 
     it('a token issued under another server key', () => {
-      const foreign = new RefreshTokenCodec(randomBytes(32)).create('user-1', sid).token;
+      const foreign = new RefreshTokenCodec(MacSecret.fromBytes(randomBytes(32))).create('user-1', sid).token;
       expect(codec.parse(foreign)).toMatchObject({ userId: 'user-1', sid, genuine: false });
     });
 
-    it('the same seed gives the same verdict (instances agree)', () => {
+    it('the same MAC secret gives the same verdict (instances agree)', () => {
       const { token } = codec.create('user-1', sid);
-      expect(new RefreshTokenCodec(Buffer.from(seed)).parse(token)?.genuine).toBe(true);
+      expect(new RefreshTokenCodec(MacSecret.fromBytes(Buffer.from(seed))).parse(token)?.genuine).toBe(true);
     });
   });
 

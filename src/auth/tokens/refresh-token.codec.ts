@@ -1,5 +1,6 @@
-import { hash, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { HmacSha256 } from './hmac-sha256.helper';
+import type { MacSecret } from './mac-secret.loader';
 import { randomBytesPooled } from './random-bytes.pool';
 import { isSessionId } from './session-id.codec';
 
@@ -29,8 +30,8 @@ export class RefreshTokenCodec {
    * `purpose` separates token families: the browser-session cookie uses the same format under its
    * own tag key, so neither kind of token is ever "genuine" as the other.
    */
-  constructor(macSeed: Buffer, purpose = 'refresh-token-tag/v1') {
-    this.mac = new HmacSha256(Buffer.from(hkdfSync('sha256', macSeed, 'auth-domain', purpose, 32)));
+  constructor(secret: MacSecret, purpose = 'refresh-token-tag/v1') {
+    this.mac = new HmacSha256(secret.derive(purpose));
   }
 
   create(userId: string, sid: string): { token: string; secret: Buffer; secretHash: Buffer } {

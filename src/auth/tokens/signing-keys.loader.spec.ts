@@ -126,7 +126,7 @@ describe('loadSigningKeys', () => {
       expect(() => loadSigningKeys({ ...p, previousPublicKeyPaths: [], algorithm: 'ES256', generateIfMissing: false })).toThrow(SigningKeyError);
     });
 
-    it('files that are not PEM keys, and a previous key that is missing or not a key', () => {
+    it('files that are not PEM keys, and a previous or next key file that is not a key', () => {
       const p = paths();
       mkdirSync(join(p.privateKeyPath, '..'), { recursive: true });
       writeFileSync(p.privateKeyPath, 'not a key');
@@ -137,8 +137,8 @@ describe('loadSigningKeys', () => {
       loadSigningKeys(good);
       const junk = join(dir, 'junk.pem');
       writeFileSync(junk, '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n');
-      expect(() => loadSigningKeys({ ...good, previousPublicKeyPaths: [junk] })).toThrow(SigningKeyError);
-      expect(() => loadSigningKeys({ ...good, previousPublicKeyPaths: [join(dir, 'absent.pem')] })).toThrow(SigningKeyError);
+      expect(() => loadSigningKeys({ ...good, previousPublicKeyPaths: [junk] })).toThrow(/JWT_PREVIOUS_PUBLIC_KEY_PATHS/);
+      expect(() => loadSigningKeys({ ...good, nextPublicKeyPath: junk })).toThrow(/JWT_NEXT_PUBLIC_KEY_PATH/);
     });
   });
 
@@ -170,11 +170,25 @@ describe('loadSigningKeys', () => {
     });
   });
 
-  it('derives the MAC seed from the private key: stable for one key, different for another', () => {
-    const a = opts();
-    const seedA = loadSigningKeys(a).keys.macSeed;
-    expect(seedA).toHaveLength(32);
-    expect(loadSigningKeys(a).keys.macSeed.equals(seedA)).toBe(true);
-    expect(loadSigningKeys(opts()).keys.macSeed.equals(seedA)).toBe(false);
+  describe('the next (staged) key and roles', () => {
+    it('a next key verifies and is served, after the signer and before retired keys, and never signs', () => {
+      const next = ec();
+      const retired = ec();
+      const current = opts();
+      const { keys } = loadSigningKeys({ ...current, nextPublicKeyPath: writePublic(next.publicKey), previousPublicKeyPaths: [writePublic(retired.publicKey)] });
+      expect([...keys.verifiers.values()].map((v) => v.role)).toEqual(['signing', 'next', 'retired']);
+      const staged = [...keys.verifiers.values()].find((v) => v.role === 'next')!;
+      expect(keys.signer.kid).not.toBe(staged.kid);
+      expect(jwks(keys).keys.map((k) => k.kid)).toEqual([...keys.verifiers.keys()]);
+      const data = Buffer.from('header.payload');
+      const sig = cryptoSign('sha256', data, { key: next.privateKey, dsaEncoding: 'ieee-p1363' });
+      expect(cryptoVerify('sha256', data, { key: staged.key, dsaEncoding: 'ieee-p1363' }, sig)).toBe(true);
+    });
+
+    it('verify-only key files that do not exist are no keys (the keys script creates and removes them)', () => {
+      const current = opts();
+      const { keys } = loadSigningKeys({ ...current, nextPublicKeyPath: join(dir, 'absent-next.pem'), previousPublicKeyPaths: [join(dir, 'absent.pem')] });
+      expect([...keys.verifiers.values()].map((v) => v.role)).toEqual(['signing']);
+    });
   });
 });
