@@ -405,7 +405,8 @@ async function main() {
     'baseline live again': live(base),
   };
   if (ONLY) {
-    for (const k of Object.keys(scenarios)) if (!ONLY.includes(k.replace(/ again$/, ''))) delete scenarios[k];
+    // "ours X" also selects the A/B app's "other X".
+    for (const k of Object.keys(scenarios)) if (!ONLY.includes(k.replace(/ again$/, '').replace(/^other /, 'ours '))) delete scenarios[k];
     if (Object.keys(scenarios).length === 0) throw new Error(`BENCH_SCENARIOS matched none of the scenarios`);
   }
   if (other && PAIRED) return pairedAB({ live, meOf, oursRefresh, otherRefresh, ours, other });
