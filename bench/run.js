@@ -12,6 +12,16 @@
  *   login timing: sequential logins of a known email (wrong password) vs an unknown email, medians
  *   memory: Redis bytes per session with 100k sessions (each rotated once)
  * Prints a table and writes bench/results/latest.json.
+ *
+ * Production-default limits: the app runs with AUTH_RATE_LIMIT_MAX/WINDOW at their defaults
+ * (10 per 300 s per client and route) behind a trusted loopback proxy (TRUST_PROXY=loopback), and
+ * every request carries an X-Forwarded-For client address of its own, so each client is seen once,
+ * as one user's occasional refresh is in production. /health/live and /auth/me carry one too.
+ *
+ * A/B: BENCH_AB_DIR=<another checkout> also builds and starts that checkout's app ('other') and
+ * runs its live, me and refresh scenarios right after ours in every repeat (same Redis, database
+ * and keys), so the machine's drift hits both builds alike; BENCH_AB_PAIRED=1 loads both at the
+ * same time instead; BENCH_AB_ENV="NAME=value …" sets the other app's environment apart.
  */
 const { spawn, fork, execFileSync } = require('node:child_process');
 const { generateKeyPairSync, randomBytes, randomUUID } = require('node:crypto');
@@ -36,6 +46,31 @@ const LOGIN_TIMING_TRIALS = Number(process.env.BENCH_LOGIN_TIMING_TRIALS ?? 60);
 // phases (latency probe, propagation, login, memory) then are skipped and no JSON is written.
 const ONLY = process.env.BENCH_SCENARIOS ? process.env.BENCH_SCENARIOS.split(',').map((s) => s.trim()) : null;
 const PG_ADMIN = process.env.BENCH_PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const AB_DIR = process.env.BENCH_AB_DIR ? path.resolve(process.env.BENCH_AB_DIR) : null;
+// With BENCH_AB_DIR: load both apps at the same time (BENCH_AB_PAIRED=1) instead of one after the
+// other, so that whatever else the machine runs at that moment slows both alike.
+const PAIRED = process.env.BENCH_AB_PAIRED === '1';
+// With BENCH_AB_DIR: extra environment for the other app only, e.g. "AUTH_SIGNING_THREAD=false"
+// (BENCH_AB_DIR=. then compares one build under two settings).
+const AB_ENV = Object.fromEntries(
+  (process.env.BENCH_AB_ENV ?? '')
+    .split(/\s+/)
+    .filter(Boolean)
+    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+);
+
+/**
+ * A client address of its own for every request (10.0.0.0/8, from a random start): the app trusts
+ * the loopback proxy, so this is the address it rate-limits, and no client comes back within a
+ * window (16.7M addresses).
+ */
+let clientCounter = Math.floor(Math.random() * 2 ** 24);
+function nextClient() {
+  const i = clientCounter++ & 0xffffff;
+  return `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}`;
+}
+/** The address a proxy puts on the live and me scenarios' requests (they are not rate-limited). */
+const FIXED_CLIENT = { 'x-forwarded-for': '192.0.2.10' };
 
 const cleanups = [];
 const log = (...a) => console.log('[bench]', ...a);
@@ -161,7 +196,13 @@ function request(port, method, p, { headers = {}, body } = {}) {
   return new Promise((resolve, reject) => {
     const data = body === undefined ? undefined : JSON.stringify(body);
     const req = http.request(
-      { host: '127.0.0.1', port, method, path: p, headers: { ...(data ? { 'content-type': 'application/json' } : {}), ...headers } },
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path: p,
+        headers: { 'x-forwarded-for': nextClient(), ...(data ? { 'content-type': 'application/json' } : {}), ...headers },
+      },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
@@ -272,6 +313,10 @@ async function main() {
   const started = Date.now();
   log('building (nest build)…');
   execFileSync(path.join(ROOT, 'node_modules/.bin/nest'), ['build'], { cwd: ROOT, stdio: 'inherit' });
+  if (AB_DIR && AB_DIR !== ROOT) {
+    log(`building the A/B checkout ${AB_DIR}…`);
+    execFileSync(path.join(AB_DIR, 'node_modules/.bin/nest'), ['build'], { cwd: AB_DIR, stdio: 'inherit' });
+  }
   const redis = await startRedis();
   const databaseUrl = await createDatabase();
   const keys = writeKeys();
@@ -283,15 +328,15 @@ async function main() {
     JWT_PRIVATE_KEY_PATH: keys.privateKeyPath,
     JWT_PUBLIC_KEY_PATH: keys.publicKeyPath,
     REFRESH_REUSE_GRACE: '10',
-    // The limiter runs on every refresh (leased counters), but must not trip: 100k per 10 s.
-    AUTH_RATE_LIMIT_MAX: '100000',
-    AUTH_RATE_LIMIT_WINDOW: '10',
+    // Rate limits at their defaults; the bench is the trusted proxy and names a client per request.
+    TRUST_PROXY: 'loopback',
   };
   const probe = path.join(__dirname, 'eld-probe.js');
   const extraArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --prof
   const ours = await startProcess('ours', path.join(ROOT, 'dist/main.js'), appEnv, ['-r', probe, ...extraArgs]);
   const base = await startProcess('baseline', path.join(__dirname, 'baseline/baseline.main.ts'), appEnv, ['-r', 'ts-node/register/transpile-only']);
-  log(`ours on :${ours.port}, baseline on :${base.port}, redis ${redis.url}`);
+  const other = AB_DIR ? await startProcess('other', path.join(AB_DIR, 'dist/main.js'), { ...appEnv, ...AB_ENV }, ['-r', probe, ...extraArgs]) : null;
+  log(`ours on :${ours.port}, baseline on :${base.port}${other ? `, other (${AB_DIR} ${JSON.stringify(AB_ENV)}) on :${other.port}` : ''}, redis ${redis.url}`);
   // Redis's own time per refresh (INFO commandstats): what a fleet of instances costs the one shared Redis.
   const redisStats = new Redis(redis.url, { maxRetriesPerRequest: 1 });
   cleanups.push(async () => redisStats.disconnect());
@@ -305,6 +350,7 @@ async function main() {
   const me = await request(ours.port, 'GET', '/auth/me', { headers: bearer });
   const meBase = await request(base.port, 'GET', '/auth/me', { headers: bearer });
   if (me.status !== 200 || meBase.status !== 200) throw new Error(`token not accepted: ours ${me.status}, baseline ${meBase.status}`);
+  if (other && (await request(other.port, 'GET', '/auth/me', { headers: bearer })).status !== 200) throw new Error('token not accepted by the A/B app');
 
   // A pool of independent sessions: each request takes one token and returns its successor, so
   // no two in-flight requests ever present the same token (which would be reuse, i.e. theft).
@@ -314,49 +360,70 @@ async function main() {
   const poolEmail = `bench-pool-${randomUUID()}@example.com`;
   const poolReg = await request(ours.port, 'POST', '/auth/register', { body: { email: poolEmail, password } });
   if (poolReg.status !== 201) throw new Error(`register failed: ${poolReg.status}`);
-  const pool = [];
-  const refillPool = async () => {
-    pool.length = 0;
-    for (let i = 0; i < CONNECTIONS * 2; i++) pool.push((await login(ours, poolEmail, password)).refreshToken);
+  /** Refresh scenario for one app: its own pool of sessions, logged in through that app. */
+  const refreshScenario = (app) => {
+    const pool = [];
+    const refill = async () => {
+      pool.length = 0;
+      for (let i = 0; i < CONNECTIONS * 2; i++) pool.push((await login(app, poolEmail, password)).refreshToken);
+    };
+    const requests = [
+      {
+        method: 'POST',
+        path: '/auth/refresh',
+        setupRequest: (req, ctx) => {
+          ctx.token = pool.shift() ?? 'pool-empty';
+          return {
+            ...req,
+            headers: { 'content-type': 'application/json', 'x-forwarded-for': nextClient() },
+            body: JSON.stringify({ refreshToken: ctx.token }),
+          };
+        },
+        onResponse: (status, body) => {
+          if (status === 200) pool.push(JSON.parse(body).refreshToken);
+        },
+      },
+    ];
+    return { refill, run: (duration) => cannon({ duration, url: app.base, requests }) };
   };
-  const refreshRequests = [
-    {
-      method: 'POST',
-      path: '/auth/refresh',
-      headers: { 'content-type': 'application/json' },
-      setupRequest: (req, ctx) => {
-        ctx.token = pool.shift() ?? 'pool-empty';
-        return { ...req, body: JSON.stringify({ refreshToken: ctx.token }) };
-      },
-      onResponse: (status, body) => {
-        if (status === 200) pool.push(JSON.parse(body).refreshToken);
-      },
-    },
-  ];
+  const oursRefresh = refreshScenario(ours);
+  const otherRefresh = other ? refreshScenario(other) : null;
 
   // Each repeat brackets an app's scenarios between two /health/live runs, and a ratio's reference
   // is their mean: the VM's speed drifts within seconds, and a drift that is linear over the
   // repeat then cancels out.
-  const oursLive = (duration) => cannon({ duration, url: `${ours.base}/health/live` });
-  const baseLive = (duration) => cannon({ duration, url: `${base.base}/health/live` });
+  const live = (app) => (duration) => cannon({ duration, url: `${app.base}/health/live`, headers: FIXED_CLIENT });
+  const meOf = (app) => (duration) => cannon({ duration, url: `${app.base}/auth/me`, headers: { ...bearer, ...FIXED_CLIENT } });
   const scenarios = {
-    'ours live': oursLive,
-    'ours me': (duration) => cannon({ duration, url: `${ours.base}/auth/me`, headers: bearer }),
-    'ours refresh': (duration) => cannon({ duration, url: ours.base, requests: refreshRequests }),
-    'ours live again': oursLive,
-    'baseline live': baseLive,
-    'baseline me': (duration) => cannon({ duration, url: `${base.base}/auth/me`, headers: bearer }),
-    'baseline live again': baseLive,
+    'ours live': live(ours),
+    'ours me': meOf(ours),
+    'ours refresh': oursRefresh.run,
+    'ours live again': live(ours),
+    ...(other
+      ? { 'other live': live(other), 'other me': meOf(other), 'other refresh': otherRefresh.run, 'other live again': live(other) }
+      : {}),
+    'baseline live': live(base),
+    'baseline me': meOf(base),
+    'baseline live again': live(base),
   };
   if (ONLY) {
-    for (const k of Object.keys(scenarios)) if (!ONLY.includes(k.replace(/ again$/, ''))) delete scenarios[k];
+    // "ours X" also selects the A/B app's "other X".
+    for (const k of Object.keys(scenarios)) if (!ONLY.includes(k.replace(/ again$/, '').replace(/^other /, 'ours '))) delete scenarios[k];
     if (Object.keys(scenarios).length === 0) throw new Error(`BENCH_SCENARIOS matched none of the scenarios`);
   }
+  if (other && PAIRED) return pairedAB({ live, meOf, oursRefresh, otherRefresh, ours, other });
   // Run before a scenario, outside its measured window (the logins' argon2 time is not refresh cost).
   // An app that sat idle while the other one was measured starts its first run cold (its first
   // /health/live ran ~15 % slower than the bracketing one after the refresh run): one untimed
   // second of load first, so every measured run starts warm.
-  const prepare = { 'ours live': () => oursLive(1), 'ours refresh': refillPool, 'baseline live': () => baseLive(1) };
+  const prepare = {
+    'ours live': () => live(ours)(1),
+    'ours refresh': oursRefresh.refill,
+    ...(other ? { 'other live': () => live(other)(1), 'other refresh': otherRefresh.refill } : {}),
+    'baseline live': () => live(base)(1),
+  };
+  const appOf = (name) => ({ ours, other, baseline: base })[name.split(' ')[0]];
+  const measuredCpu = (name) => name.startsWith('ours') || name.startsWith('other');
   log(`warm-up ${WARMUP}s per scenario`);
   for (const [name, run] of Object.entries(scenarios)) {
     await prepare[name]?.();
@@ -366,11 +433,11 @@ async function main() {
   for (let r = 0; r < REPEATS; r++) {
     for (const [name, run] of Object.entries(scenarios)) {
       await prepare[name]?.();
-      const cpu0 = name.startsWith('ours') ? await cpuRead(ours.proc) : 0;
-      const redis0 = name === 'ours refresh' ? await redisCommandUs(redisStats) : 0;
+      const cpu0 = measuredCpu(name) ? await cpuRead(appOf(name).proc) : 0;
+      const redis0 = name.endsWith(' refresh') ? await redisCommandUs(redisStats) : 0;
       const res = await run(DURATION);
-      if (name.startsWith('ours')) res.cpuUsPerRequest = (await cpuRead(ours.proc) - cpu0) / res.requests;
-      if (name === 'ours refresh') res.redisUsPerRequest = ((await redisCommandUs(redisStats)) - redis0) / res.requests;
+      if (measuredCpu(name)) res.cpuUsPerRequest = (await cpuRead(appOf(name).proc) - cpu0) / res.requests;
+      if (name.endsWith(' refresh')) res.redisUsPerRequest = ((await redisCommandUs(redisStats)) - redis0) / res.requests;
       if (res.non2xx > 0 || res.errors > 0) log(`WARNING ${name}: ${res.non2xx} non-2xx, ${res.errors} errors, statuses ${JSON.stringify(res.statusCodes)}`);
       runs[name].push(res);
       const cpu = res.cpuUsPerRequest === undefined ? '' : `  app CPU ${res.cpuUsPerRequest.toFixed(0)} µs/req`;
@@ -379,7 +446,7 @@ async function main() {
     }
   }
   // The reference of each repeat's ratios: the mean of the live runs that bracket it.
-  for (const app of ['ours', 'baseline']) {
+  for (const app of ['ours', 'other', 'baseline']) {
     const before = runs[`${app} live`];
     const after = runs[`${app} live again`];
     if (before && after) runs[`${app} live reference`] = before.map((x, i) => ({ rps: (x.rps + after[i].rps) / 2 }));
@@ -410,6 +477,15 @@ async function main() {
     const ref = runs['ours live reference'];
     if (ref && runs['ours refresh']) log(`refresh ÷ live ${roundRatio(runs['ours refresh'], ref).toFixed(3)} (median of per-repeat ratios; per repeat ${perRepeat(runs['ours refresh'], ref).join(' ')})`);
     if (ref && runs['ours me']) log(`me ÷ live ${roundRatio(runs['ours me'], ref).toFixed(3)} (median of per-repeat ratios; per repeat ${perRepeat(runs['ours me'], ref).join(' ')})`);
+    const otherRef = runs['other live reference'];
+    if (otherRef && runs['other refresh']) log(`other: refresh ÷ live ${roundRatio(runs['other refresh'], otherRef).toFixed(3)} (per repeat ${perRepeat(runs['other refresh'], otherRef).join(' ')})`);
+    if (otherRef && runs['other me']) log(`other: me ÷ live ${roundRatio(runs['other me'], otherRef).toFixed(3)} (per repeat ${perRepeat(runs['other me'], otherRef).join(' ')})`);
+    for (const k of ['live', 'me', 'refresh']) {
+      const [a, b] = [runs[`ours ${k}`], runs[`other ${k}`]];
+      if (!a || !b) continue;
+      const cpu = a.map((x, i) => +(x.cpuUsPerRequest / b[i].cpuUsPerRequest).toFixed(3));
+      log(`ours ÷ other, ${k}: req/s ${roundRatio(a, b).toFixed(3)} (per repeat ${perRepeat(a, b).join(' ')}); CPU per request ${median(cpu).toFixed(3)} (per repeat ${cpu.join(' ')})`);
+    }
     return;
   }
   log('fine latency probe (20k requests per route and repeat, live and me interleaved request by request)');
@@ -423,20 +499,20 @@ async function main() {
   const fineMe = { p50: median(fine.me.map((x) => x.p50)), p99: median(fine.me.map((x) => x.p99)) };
 
   log(`propagation: ${PROPAGATION_TRIALS} trials of logout on A, first 401 on B`);
-  const other = await startProcess('ours-b', path.join(ROOT, 'dist/main.js'), appEnv);
+  const instanceB = await startProcess('ours-b', path.join(ROOT, 'dist/main.js'), appEnv);
   const propagation = [];
   const failures = [];
   for (let i = 0; i < PROPAGATION_TRIALS; i++) {
     const t = await login(ours, email, password);
     const h = { authorization: `Bearer ${t.accessToken}` };
-    const before = await request(other.port, 'GET', '/auth/me', { headers: h });
+    const before = await request(instanceB.port, 'GET', '/auth/me', { headers: h });
     if (before.status !== 200) throw new Error(`instance B rejected a fresh token: ${before.status}`);
     const out = await request(ours.port, 'POST', '/auth/logout', { headers: h });
     if (out.status !== 204) throw new Error(`logout failed: ${out.status}`);
     const t0 = process.hrtime.bigint();
     let seen = false;
     while (Number(process.hrtime.bigint() - t0) / 1e6 < 1000) {
-      const r = await request(other.port, 'GET', '/auth/me', { headers: h });
+      const r = await request(instanceB.port, 'GET', '/auth/me', { headers: h });
       if (r.status === 401) {
         seen = true;
         break;
@@ -525,9 +601,49 @@ async function main() {
 }
 
 /**
+ * Paired A/B: each kind of request (live, me, refresh; BENCH_SCENARIOS picks, as "ours refresh")
+ * loads both apps at once, each with its own 10 connections, BENCH_REPEATS times. Both then share
+ * the same machine at the same moment, and the cheaper build serves more requests: ours ÷ other
+ * per run, and its median, compare the builds.
+ */
+async function pairedAB({ live, meOf, oursRefresh, otherRefresh, ours, other }) {
+  const kinds = {
+    live: { run: (app) => live(app) },
+    me: { run: (app) => meOf(app) },
+    refresh: { run: (app) => (app === ours ? oursRefresh.run : otherRefresh.run), prepare: () => Promise.all([oursRefresh.refill(), otherRefresh.refill()]) },
+  };
+  const chosen = Object.keys(kinds).filter((k) => !ONLY || ONLY.includes(`ours ${k}`));
+  const ratios = Object.fromEntries(chosen.map((k) => [k, { rps: [], cpu: [] }]));
+  const pair = async (k, duration) => {
+    await kinds[k].prepare?.();
+    const cpu0 = await Promise.all([cpuRead(ours.proc), cpuRead(other.proc)]);
+    const [a, b] = await Promise.all([kinds[k].run(ours)(duration), kinds[k].run(other)(duration)]);
+    const cpu1 = await Promise.all([cpuRead(ours.proc), cpuRead(other.proc)]);
+    for (const [name, r] of [['ours', a], ['other', b]]) if (r.non2xx > 0 || r.errors > 0) log(`WARNING ${name} ${k}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+    return { a, b, cpuA: (cpu1[0] - cpu0[0]) / a.requests, cpuB: (cpu1[1] - cpu0[1]) / b.requests };
+  };
+  log(`paired A/B: warm-up ${WARMUP}s per kind`);
+  for (const k of chosen) await pair(k, WARMUP);
+  for (let r = 0; r < REPEATS; r++) {
+    for (const k of chosen) {
+      const { a, b, cpuA, cpuB } = await pair(k, DURATION);
+      ratios[k].rps.push(a.rps / b.rps);
+      ratios[k].cpu.push(cpuA / cpuB);
+      log(`repeat ${r + 1}/${REPEATS} ${k.padEnd(8)} ours ${a.rps.toFixed(0)} req/s (${cpuA.toFixed(0)} µs), other ${b.rps.toFixed(0)} req/s (${cpuB.toFixed(0)} µs): ${(a.rps / b.rps).toFixed(3)}`);
+    }
+  }
+  const fmt = (xs) => xs.map((x) => x.toFixed(3)).join(' ');
+  for (const k of chosen) {
+    const { rps, cpu } = ratios[k];
+    log(`ours ÷ other, ${k}: req/s ${median(rps).toFixed(3)} (per run ${fmt(rps)}); CPU per request ${median(cpu).toFixed(3)} (per run ${fmt(cpu)})`);
+  }
+}
+
+/**
  * Failed-login latency for a registered email vs an unknown one, one request at a time,
- * interleaved (so drift hits both alike). Each attempt uses a fresh account and a fresh
- * X-Forwarded-For-free request: at most 1 failure per account, so the lockout never delays these.
+ * interleaved (so drift hits both alike). Each attempt uses a fresh account (and, as every bench
+ * request, a client address of its own): at most 1 failure per account, so the lockout never
+ * delays these.
  */
 async function measureLoginTiming(app, password) {
   const known = [];

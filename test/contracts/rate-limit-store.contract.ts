@@ -61,31 +61,27 @@ export function rateLimitStoreContract(name: string, factory: () => Promise<Rate
 
     it('a busy client gets exactly the limit, never more, across two instances sharing the store', async () => {
       const key = randomUUID();
-      const limit = 500;
+      const limit = 200;
       const [a, b] = [store(), fixture().peer()];
       let admitted = 0;
-      for (let i = 0; i < 700; i++) {
+      for (let i = 0; i < 40; i++) {
         // Bursts of 10 concurrent hits, alternating instances.
         const rs = await Promise.all(Array.from({ length: 10 }, (_, j) => ((i + j) % 2 === 0 ? a : b).increment(key, 60_000, limit, 60_000, 'refresh')));
         admitted += rs.filter((r) => !r.isBlocked).length;
-        if (i > 10 && rs.every((r) => r.isBlocked)) break;
       }
-      // Hits reserved by one instance and not used there may count as spent: at most one lease each.
-      expect(admitted).toBeLessThanOrEqual(limit);
-      expect(admitted).toBeGreaterThanOrEqual(limit - 2 * 64);
+      expect(admitted).toBe(limit);
       expect((await a.increment(key, 60_000, limit, 60_000, 'refresh')).isBlocked).toBe(true);
       expect((await b.increment(key, 60_000, limit, 60_000, 'refresh')).isBlocked).toBe(true);
     });
 
-    it('a client that moved to another instance is refused early by at most one lease', async () => {
+    it('a client that moves to another instance keeps its count there', async () => {
       const key = randomUUID();
-      const limit = 1000;
+      const limit = 50;
       const [a, b] = [store(), fixture().peer()];
-      for (let i = 0; i < 100; i++) expect((await a.increment(key, 60_000, limit, 60_000, 'refresh')).isBlocked).toBe(false);
+      for (let i = 0; i < 20; i++) expect((await a.increment(key, 60_000, limit, 60_000, 'refresh')).isBlocked).toBe(false);
       let onB = 0;
       while (!(await b.increment(key, 60_000, limit, 60_000, 'refresh')).isBlocked) onB++;
-      expect(100 + onB).toBeLessThanOrEqual(limit);
-      expect(100 + onB).toBeGreaterThanOrEqual(limit - 64);
+      expect(20 + onB).toBe(limit);
     });
   });
 }

@@ -3,7 +3,7 @@ import { Reflector } from '@nestjs/core';
 import { SkipThrottle, Throttle } from '@nestjs/throttler';
 import type { AuthAudit } from '../observability/auth-audit.service';
 import type { AuthSettings } from '../common/auth-settings';
-import { AuthError } from '../errors/auth-error.model';
+import { AuthError, storeUnavailable } from '../errors/auth-error.model';
 import { AuthThrottlerGuard } from './auth-throttler.guard';
 import { MemoryRateLimitStore } from './rate-limit-store.memory-adapter';
 
@@ -20,16 +20,21 @@ class SkippedController {
   plain(): void {}
 }
 
-describe('AuthThrottlerGuard (route limits resolved once per route)', () => {
+describe('AuthThrottlerGuard', () => {
   const MAX = 3;
   let guard: AuthThrottlerGuard;
   let recorded: string[];
 
-  beforeEach(() => {
+  let store: MemoryRateLimitStore;
+
+  beforeEach(async () => {
     recorded = [];
     const audit = { record: (event: string) => void recorded.push(event) } as unknown as AuthAudit;
     const options = { rateLimit: { windowSeconds: 60, max: MAX } } as AuthSettings;
-    guard = new AuthThrottlerGuard(options, new MemoryRateLimitStore(), new Reflector(), audit);
+    store = new MemoryRateLimitStore();
+    guard = new AuthThrottlerGuard(options, store, new Reflector(), audit);
+    // Nest calls this at module init (for guards used through @UseGuards too).
+    await guard.onModuleInit();
   });
 
   function contextFor(cls: new () => object, method: string, ip = '203.0.113.7'): ExecutionContext {
@@ -57,7 +62,7 @@ describe('AuthThrottlerGuard (route limits resolved once per route)', () => {
     return ok;
   }
 
-  it('applies AUTH_RATE_LIMIT_MAX per client and route, again and again from the cached route', async () => {
+  it('applies AUTH_RATE_LIMIT_MAX per client and route', async () => {
     expect(await admitted(Routes, 'plain', 10)).toBe(MAX);
     expect(await admitted(Routes, 'plain', 10)).toBe(0);
     expect(recorded.filter((e) => e === 'rate_limited')).toHaveLength(2);
@@ -80,13 +85,32 @@ describe('AuthThrottlerGuard (route limits resolved once per route)', () => {
     expect(await admitted(Routes, 'shared', 1, '198.51.100.3')).toBe(0);
   });
 
-  it('counts IPv6 clients per /64', async () => {
+  it('counts IPv6 clients per /64, and an IPv4-mapped address as its IPv4 address', async () => {
     expect(await admitted(Routes, 'plain', 2, '2001:db8:1:2::a')).toBe(2);
     expect(await admitted(Routes, 'plain', 5, '2001:db8:1:2::b')).toBe(1);
     expect(await admitted(Routes, 'plain', 5, '2001:db8:1:3::a')).toBe(MAX);
+    expect(await admitted(Routes, 'plain', 2, '::ffff:198.51.100.9')).toBe(2);
+    expect(await admitted(Routes, 'plain', 5, '198.51.100.9')).toBe(1);
   });
 
-  it('leaves a limit computed per request to the base class, which still enforces it', async () => {
+  it('honours a limit computed per request', async () => {
     expect(await admitted(Routes, 'computed', 5)).toBe(2);
+  });
+
+  it('answers RATE_LIMITED with the rest of the block as Retry-After', async () => {
+    await admitted(Routes, 'strict', 1);
+    const refused = await guard.canActivate(contextFor(Routes, 'strict')).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(AuthError);
+    expect((refused as AuthError).code).toBe('RATE_LIMITED');
+    expect((refused as AuthError).options.retryAfter).toBeGreaterThan(55);
+    expect((refused as AuthError).options.retryAfter).toBeLessThanOrEqual(60);
+    expect(recorded).toEqual(['rate_limited']);
+  });
+
+  it('fails open when the counter store is unavailable, and only then', async () => {
+    const increment = jest.spyOn(store, 'increment').mockRejectedValueOnce(storeUnavailable(new Error('down')));
+    expect(await guard.canActivate(contextFor(Routes, 'plain'))).toBe(true);
+    increment.mockRejectedValueOnce(new Error('a bug'));
+    await expect(guard.canActivate(contextFor(Routes, 'plain'))).rejects.toThrow('a bug');
   });
 });
