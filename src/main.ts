@@ -26,6 +26,10 @@ async function bootstrap(): Promise<void> {
   // Nest's own lines go through pino too (JSON, same destination as the audit trail).
   app.useLogger(app.get(PinoNestLogger));
   configureApp(app, config);
+  if (config.production && config.trustProxy === false) {
+    // Behind a load balancer every client would share its address: rate limits, lockout and audit.
+    new Logger('Bootstrap').warn('NODE_ENV=production without TRUST_PROXY: client addresses are the socket peers; set TRUST_PROXY to the proxies in front of this app');
+  }
   await app.listen(config.port, config.host);
   const shownHost = config.host === '0.0.0.0' ? 'localhost' : config.host;
   new Logger('Bootstrap').log(`listening on http://${shownHost}:${(app.getHttpServer().address() as { port: number }).port}`);

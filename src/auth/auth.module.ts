@@ -8,7 +8,8 @@ import { AuthController } from './http/auth.controller';
 import { AuthReadiness } from './observability/auth-readiness.service';
 import { ATTEMPT_KEYER, SessionLifecycleService, DEVICE_BINDER, REFRESH_CODEC } from './sessions/session-lifecycle.service';
 import { AttemptKeyer } from './abuse/attempt-keys';
-import { AuthThrottlerGuard } from './abuse/auth-throttler.guard';
+import { AuthThrottlerGuard, CredentialVolumeGuard } from './abuse/auth-throttler.guard';
+import { FailedAttemptLimiter } from './abuse/failed-attempt.limiter';
 import { MemoryLoginAttemptStore } from './abuse/login-attempt-store.memory-adapter';
 import { RedisLoginAttemptStore } from './abuse/login-attempt-store.redis-adapter';
 import { LOGIN_ATTEMPT_STORE } from './abuse/login-attempt-store.port';
@@ -138,6 +139,8 @@ const providers: Provider[] = [
   AuthMetrics,
   AuthAudit,
   AuthThrottlerGuard,
+  CredentialVolumeGuard,
+  FailedAttemptLimiter,
   AuthenticationGuard,
   RecentAuthGuard,
   AccessTokenService,

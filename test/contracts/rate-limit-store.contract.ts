@@ -35,6 +35,21 @@ export function rateLimitStoreContract(name: string, factory: () => Promise<Rate
       expect((await store().increment(key, 60_000, 2, 30_000, 'login')).isBlocked).toBe(true);
     });
 
+    it('peek tells a block without counting a hit', async () => {
+      const key = randomUUID();
+      expect(await store().peek(key, 'failures')).toEqual({ isBlocked: false, timeToBlockExpire: 0 });
+      await store().increment(key, 60_000, 1, 30_000, 'failures');
+      expect(await store().peek(key, 'failures')).toEqual({ isBlocked: false, timeToBlockExpire: 0 });
+      expect(await store().peek(key, 'failures')).toEqual({ isBlocked: false, timeToBlockExpire: 0 });
+      // Peeks counted nothing: the second hit is the first past the limit.
+      expect((await store().increment(key, 60_000, 1, 30_000, 'failures')).totalHits).toBe(2);
+      const blocked = await fixture().peer().peek(key, 'failures');
+      expect(blocked.isBlocked).toBe(true);
+      expect(blocked.timeToBlockExpire).toBeGreaterThan(25);
+      expect(blocked.timeToBlockExpire).toBeLessThanOrEqual(30);
+      expect((await store().peek(key, 'other-name')).isBlocked).toBe(false);
+    });
+
     it('keys and throttler names are independent', async () => {
       const key = randomUUID();
       await store().increment(key, 60_000, 1, 60_000, 'login');

@@ -151,33 +151,50 @@ describe('rate limits (AUTH_RATE_LIMIT_MAX=3 per 60 s)', () => {
     await t?.close();
   });
 
-  const loginFrom = (app: TestApp, ip: string) =>
-    request(app.http).post('/auth/login').set('X-Forwarded-For', ip).send({ email: uniqueEmail('rl'), password: PASSWORD });
+  const loginFrom = (app: TestApp, ip: string, email = uniqueEmail('rl'), password = PASSWORD) =>
+    request(app.http).post('/auth/login').set('X-Forwarded-For', ip).send({ email, password });
 
-  it('login: the 4th request from one client in the window → 429 RATE_LIMITED with Retry-After; another client is unaffected', async () => {
+  it('login: the 3rd failure from one address blocks it (429 RATE_LIMITED with Retry-After, before any password check); another address is unaffected', async () => {
+    const { email } = await register(t.http, uniqueEmail('rl-victim'));
     for (let i = 0; i < 3; i++) expectProblem(await loginFrom(t, '203.0.113.50'), 401, 'INVALID_CREDENTIALS');
-    const limited = await loginFrom(t, '203.0.113.50');
+    const limited = await loginFrom(t, '203.0.113.50', email);
+    // Even the right password: a blocked guesser learns nothing.
     expectProblem(limited, 429, 'RATE_LIMITED');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
     expect(Number(limited.headers['retry-after'])).toBeLessThanOrEqual(60);
-    expectProblem(await loginFrom(t, '203.0.113.51'), 401, 'INVALID_CREDENTIALS');
+    expect((await loginFrom(t, '203.0.113.51', email)).status).toBe(200);
   });
 
-  it('register and refresh are limited too', async () => {
+  it('login: successes count nothing; failures of different accounts add up per address', async () => {
+    const accounts: Array<{ email: string }> = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await request(t.http).post('/auth/register').set('X-Forwarded-For', `198.18.0.${i + 1}`).send({ email: uniqueEmail(`rl-ok-${i}`), password: PASSWORD });
+      accounts.push(res.body as { email: string });
+    }
+    for (const a of accounts) expect((await loginFrom(t, '203.0.113.52', a.email)).status).toBe(200);
+    expectProblem(await loginFrom(t, '203.0.113.52', accounts[0].email, 'wrong 1'), 401, 'INVALID_CREDENTIALS');
+    expectProblem(await loginFrom(t, '203.0.113.52', accounts[1].email, 'wrong 2'), 401, 'INVALID_CREDENTIALS');
+    expectProblem(await loginFrom(t, '203.0.113.52', accounts[2].email, 'wrong 3'), 401, 'INVALID_CREDENTIALS');
+    expectProblem(await loginFrom(t, '203.0.113.52', accounts[3].email), 429, 'RATE_LIMITED');
+  });
+
+  it('register is limited per address; refresh only by a generous volume (its token is an unguessable secret)', async () => {
     const reg = () => request(t.http).post('/auth/register').set('X-Forwarded-For', '203.0.113.60').send({ email: uniqueEmail('rl-reg'), password: PASSWORD });
     for (let i = 0; i < 3; i++) expect((await reg()).status).toBe(201);
     expectProblem(await reg(), 429, 'RATE_LIMITED');
     const ref = () => request(t.http).post('/auth/refresh').set('X-Forwarded-For', '203.0.113.61').send({ refreshToken: 'nope' });
-    for (let i = 0; i < 3; i++) expectProblem(await ref(), 401, 'REFRESH_TOKEN_INVALID');
+    // 100 × AUTH_RATE_LIMIT_MAX per window and address.
+    for (let i = 0; i < 300; i++) expect((await ref()).status).toBe(401);
     expectProblem(await ref(), 429, 'RATE_LIMITED');
   });
 
   it('shared across instances: counters live in Redis', async () => {
     // `untrusted` shares t's Redis; both see loopback as the client when no proxy is trusted.
-    for (let i = 0; i < 3; i++) await request(untrusted.http).post('/auth/refresh').send({ refreshToken: 'nope' });
+    const reg = (app: TestApp) => request(app.http).post('/auth/register').send({ email: uniqueEmail('rl-shared'), password: PASSWORD });
+    for (let i = 0; i < 3; i++) await reg(untrusted);
     const second = await createTestApp({ redis: t.env.REDIS_URL, env: { AUTH_RATE_LIMIT_MAX: '3', AUTH_RATE_LIMIT_WINDOW: '60' } });
     try {
-      expectProblem(await request(second.http).post('/auth/refresh').send({ refreshToken: 'nope' }), 429, 'RATE_LIMITED');
+      expectProblem(await reg(second), 429, 'RATE_LIMITED');
     } finally {
       await second.close();
     }
@@ -190,6 +207,36 @@ describe('rate limits (AUTH_RATE_LIMIT_MAX=3 per 60 s)', () => {
       if (res.status === 429) limited++;
     }
     expect(limited).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('an office behind one address, at the default limits', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ env: { TRUST_PROXY: 'loopback', AUTH_RATE_LIMIT_MAX: '10', AUTH_RATE_LIMIT_WINDOW: '300' } });
+  });
+  afterAll(() => t?.close());
+
+  it('60 colleagues sign in and refresh from one address within a minute: no 429; a guesser there is stopped by the 10th failure', async () => {
+    const office = '198.51.100.77';
+    // Accounts made from elsewhere (registration keeps its strict per-address limit).
+    const emails: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const res = await request(t.http).post('/auth/register').set('X-Forwarded-For', `192.0.2.${i + 1}`).send({ email: uniqueEmail(`office-${i}`), password: PASSWORD });
+      expect(res.status).toBe(201);
+      emails.push(res.body.email as string);
+    }
+    const statuses: number[] = [];
+    for (const email of emails) {
+      const login = await request(t.http).post('/auth/login').set('X-Forwarded-For', office).send({ email, password: PASSWORD, refreshTokenDelivery: 'body' });
+      statuses.push(login.status);
+      const refreshed = await request(t.http).post('/auth/refresh').set('X-Forwarded-For', office).send({ refreshToken: login.body.refreshToken });
+      statuses.push(refreshed.status);
+    }
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    // A guesser at the same address: nine failures answer 401, the tenth blocks the address.
+    for (let i = 0; i < 10; i++) expectProblem(await request(t.http).post('/auth/login').set('X-Forwarded-For', office).send({ email: emails[i], password: `guess ${i}` }), 401, 'INVALID_CREDENTIALS');
+    expectProblem(await request(t.http).post('/auth/login').set('X-Forwarded-For', office).send({ email: emails[11], password: 'guess 11' }), 429, 'RATE_LIMITED');
   });
 });
 

@@ -13,6 +13,14 @@ export class MemoryRateLimitStore implements RateLimitStore {
 
   constructor(private readonly wallClock: () => number = Date.now) {}
 
+  async peek(key: string, name: string): Promise<{ isBlocked: boolean; timeToBlockExpire: number }> {
+    const now = this.wallClock();
+    const w = this.windows.get(`${name}\0${key}`);
+    return w && w.blockedUntil > now
+      ? { isBlocked: true, timeToBlockExpire: Math.ceil((w.blockedUntil - now) / 1000) }
+      : { isBlocked: false, timeToBlockExpire: 0 };
+  }
+
   async increment(key: string, ttl: number, limit: number, blockDuration: number, name: string): Promise<RateLimitRecord> {
     const now = this.wallClock();
     if (++this.calls % 1024 === 0) {

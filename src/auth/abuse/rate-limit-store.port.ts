@@ -8,5 +8,12 @@ import type { ThrottlerStorage } from '@nestjs/throttler';
  */
 export const RATE_LIMIT_STORE = Symbol('RATE_LIMIT_STORE');
 
-export type RateLimitStore = ThrottlerStorage;
 export type RateLimitRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
+
+export interface RateLimitStore extends ThrottlerStorage {
+  /**
+   * Whether `key` is blocked now, without counting a hit: the failed-attempt limiter asks before
+   * the work it protects and counts only failures. Seconds as in the record.
+   */
+  peek(key: string, name: string): Promise<{ readonly isBlocked: boolean; readonly timeToBlockExpire: number }>;
+}

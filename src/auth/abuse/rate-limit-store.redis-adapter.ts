@@ -40,8 +40,17 @@ export class RedisRateLimitStore implements RateLimitStore {
     this.redis = redis as Scripted;
   }
 
+  async peek(key: string, name: string): Promise<{ isBlocked: boolean; timeToBlockExpire: number }> {
+    const pttl = await redisCall(() => this.redis.pttl(`${this.base(key, name)}:b`));
+    return pttl > 0 ? { isBlocked: true, timeToBlockExpire: Math.ceil(pttl / 1000) } : { isBlocked: false, timeToBlockExpire: 0 };
+  }
+
+  private base(key: string, name: string): string {
+    return `${this.prefix}:{${name}:${key}}`;
+  }
+
   async increment(key: string, ttl: number, limit: number, blockDuration: number, name: string): Promise<RateLimitRecord> {
-    const base = `${this.prefix}:{${name}:${key}}`;
+    const base = this.base(key, name);
     const [hits, pttl, blocked, blockPttl] = await redisCall(() =>
       this.redis.authRateLimit(`${base}:h`, `${base}:b`, Math.max(1, Math.ceil(ttl)), limit, Math.max(1, Math.ceil(blockDuration))),
     );

@@ -7,7 +7,7 @@ import { authValidationPipe } from '../http/auth-validation.pipe';
 import { CurrentUser } from '../access/current-user.decorator';
 import { Public } from '../access/public.decorator';
 import { BrowserLoginDto } from '../http/auth.dto';
-import { AuthThrottlerGuard } from '../abuse/auth-throttler.guard';
+import { CredentialVolumeGuard } from '../abuse/auth-throttler.guard';
 import { AuthError } from '../errors/auth-error.model';
 import { BrowserSessionService, BrowserSessionState } from './browser-session.service';
 import { clientOf } from '../http/client-context';
@@ -37,7 +37,7 @@ export class BrowserController {
   /** `{email, password}` from a page of ours -> the session cookie, and the page's state (CSRF token). */
   @Public()
   @Post('login')
-  @UseGuards(AuthThrottlerGuard) // the same per-address limit as the API login
+  @UseGuards(CredentialVolumeGuard) // as the API login: a generous volume limit; failures are counted
   @UsePipes(authValidationPipe())
   @HttpCode(200)
   async login(@Body() body: BrowserLoginDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<BrowserSessionState> {

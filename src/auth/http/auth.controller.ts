@@ -10,7 +10,7 @@ import { authValidationPipe } from './auth-validation.pipe';
 import { authFailureOf, CurrentUser } from '../access/current-user.decorator';
 import { OptionalAuth, Public } from '../access/public.decorator';
 import { ChangePasswordDto, LoginDto, RefreshDto, RegisterDto } from './auth.dto';
-import { AuthThrottlerGuard } from '../abuse/auth-throttler.guard';
+import { AuthThrottlerGuard, CredentialVolumeGuard } from '../abuse/auth-throttler.guard';
 import { RequireRecentAuth } from '../access/require-recent-auth.decorator';
 import { clientOf } from './client-context';
 import { AuthError } from '../errors/auth-error.model';
@@ -33,6 +33,8 @@ interface TokenResponse {
 const validated = UsePipes(authValidationPipe());
 /** Rate limited per client address and route (AUTH_RATE_LIMIT_*); never on the guarded hot path. */
 const throttled = UseGuards(AuthThrottlerGuard);
+/** Credential routes: a generous per-address volume limit; guessing is stopped by counting failures. */
+const volumeLimited = UseGuards(CredentialVolumeGuard);
 
 /** Thin HTTP adapter: parses transport (cookie or body), calls SessionLifecycleService, shapes the reply. */
 @NoStore()
@@ -59,7 +61,7 @@ export class AuthController {
 
   @Public()
   @Post('login')
-  @throttled
+  @volumeLimited
   @validated
   @HttpCode(200)
   async login(@Body() body: LoginDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<TokenResponse> {
@@ -69,7 +71,7 @@ export class AuthController {
 
   @Public()
   @Post('refresh')
-  @throttled
+  @volumeLimited
   @validated
   @HttpCode(200)
   async refresh(@Body() body: RefreshDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<TokenResponse> {
@@ -127,7 +129,7 @@ export class AuthController {
   /** Needs the current password and a recent sign-in; ends every other session, keeps this one. */
   @Post('password')
   @RequireRecentAuth()
-  @throttled
+  @volumeLimited
   @validated
   @HttpCode(204)
   changePassword(@Body() body: ChangePasswordDto, @CurrentUser() principal: AuthPrincipal, @Req() req: Request): Promise<void> {

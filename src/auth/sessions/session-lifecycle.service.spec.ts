@@ -1,3 +1,5 @@
+import { FailedAttemptLimiter } from '../abuse/failed-attempt.limiter';
+import { MemoryRateLimitStore } from '../abuse/rate-limit-store.memory-adapter';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -77,6 +79,7 @@ describe('SessionLifecycleService.login: one password verification on every path
     new MemoryLoginAttemptStore(),
     new AttemptKeyer(macSecret),
     new DeviceBinder(macSecret, 'ua'),
+    new FailedAttemptLimiter(new MemoryRateLimitStore(), { rateLimit: { windowSeconds: 300, max: 10 } } as AuthSettings, audit as unknown as AuthAudit),
   );
 
   beforeEach(() => {
@@ -202,6 +205,7 @@ describe('SessionLifecycleService.refresh: the access token signed during the ro
     new MemoryLoginAttemptStore(),
     new AttemptKeyer(macSecret),
     new DeviceBinder(macSecret, 'off'),
+    new FailedAttemptLimiter(new MemoryRateLimitStore(), { rateLimit: { windowSeconds: 300, max: 10 } } as AuthSettings, { record: () => undefined } as unknown as AuthAudit),
   );
 
   afterAll(async () => {

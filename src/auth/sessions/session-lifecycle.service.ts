@@ -13,6 +13,7 @@ import { AccessTokenService, CLOCK_TOLERANCE_SECONDS, type PendingAccessToken } 
 import { RefreshTokenCodec, hashSecret, type ParsedRefreshToken } from '../tokens/refresh-token.codec';
 import { isSessionId, newSessionId, sessionCreatedAt } from '../tokens/session-id.codec';
 import { AttemptKeyer } from '../abuse/attempt-keys';
+import { FailedAttemptLimiter } from '../abuse/failed-attempt.limiter';
 import { LOGIN_ATTEMPT_STORE, type LoginAttemptStore } from '../abuse/login-attempt-store.port';
 import { AuthMetrics } from '../observability/auth-metrics.service';
 import { DeviceBinder } from './device-binding';
@@ -67,6 +68,7 @@ export class SessionLifecycleService {
     @Inject(LOGIN_ATTEMPT_STORE) private readonly attempts: LoginAttemptStore,
     @Inject(ATTEMPT_KEYER) private readonly keyer: AttemptKeyer,
     @Inject(DEVICE_BINDER) private readonly binder: DeviceBinder,
+    private readonly failures: FailedAttemptLimiter,
   ) {}
 
   async register(email: string, password: string, client: ClientContext = {}): Promise<{ id: string; email: string }> {
@@ -89,9 +91,11 @@ export class SessionLifecycleService {
    * success resets the counters.
    */
   async verifyCredentials(email: string, password: string, client: ClientContext, changing?: AuthPrincipal): Promise<VerifiedUser> {
+    await this.failures.admit(client);
     const keys = this.keyer.keys(email, client.ip);
     const decision = await this.attempts.begin(keys, this.clock.now(), this.options.lockout);
     const user = await this.credentials.verify(email, password);
+    if (!decision.allowed || !user || (changing && user.id !== changing.sub)) await this.failures.failed(client);
     if (!decision.allowed) {
       const retryAfterSeconds = Math.max(0, Math.ceil((decision.retryAt - this.clock.now()) / 1000));
       if (changing) {
