@@ -71,6 +71,25 @@ describe('revocation and sessions (Redis + PostgreSQL)', () => {
       expectProblem(await request(t.http).post('/auth/logout').set('Authorization', bearer(s.accessToken)), 401, 'ACCESS_TOKEN_EXPIRED');
     });
 
+    it('by refresh token: the predecessor of an unused successor still ends the session; a token rotated long ago is theft', async () => {
+      const a = await registerAndLogin(t.http, { tag: 'logout-old' });
+      const r1 = await refreshViaBody(t.http, a.refreshToken);
+      expect(r1.status).toBe(200);
+      // The successor (r1) has not been used: the previous token ends the session (a lost response).
+      expect((await request(t.http).post('/auth/logout').send({ refreshToken: a.refreshToken })).status).toBe(204);
+      expectProblem(await me(r1.body.accessToken), 401, 'SESSION_REVOKED');
+
+      const b = await registerAndLogin(t.http, { tag: 'logout-theft' });
+      const other = await login(t.http, b.email);
+      const b1 = await refreshViaBody(t.http, b.refreshToken);
+      const b2 = await refreshViaBody(t.http, b1.body.refreshToken);
+      expect(b2.status).toBe(200);
+      // b.refreshToken is two rotations old: presenting it, even to log out, is theft (REVOKE_ALL).
+      expectProblem(await request(t.http).post('/auth/logout').send({ refreshToken: b.refreshToken }), 401, 'REFRESH_TOKEN_REUSED');
+      expectProblem(await me(b2.body.accessToken), 401, 'SESSION_REVOKED');
+      expectProblem(await me(other.accessToken), 401, 'SESSION_REVOKED');
+    });
+
     it('with only the refresh cookie (no bearer): 204, and the session is dead', async () => {
       const { email } = await register(t.http, uniqueEmail('logout-cookie'));
       const loginRes = await request(t.http).post('/auth/login').send({ email, password: PASSWORD });

@@ -8,7 +8,7 @@ import { AuthError } from '../errors/auth-error.model';
 import { RevocationView } from '../revocation/revocation-view.service';
 import { REVOCATION_STORE, RevocationEntry, RevocationStore } from '../revocation/revocation-store.port';
 import { deviceLabel } from './device-label.parser';
-import { NewSession, SESSION_STORE, SessionStore, SessionView } from './session-store.port';
+import { NewSession, RotateCommand, SESSION_STORE, SessionStore, SessionView } from './session-store.port';
 import { AccessTokenService, CLOCK_TOLERANCE_SECONDS, type PendingAccessToken } from '../tokens/access-token.service';
 import { RefreshTokenCodec, hashSecret, type ParsedRefreshToken } from '../tokens/refresh-token.codec';
 import { isSessionId, newSessionId, sessionCreatedAt } from '../tokens/session-id.codec';
@@ -184,21 +184,7 @@ export class SessionLifecycleService {
   private async rotateWith(parsed: ParsedRefreshToken, client: ClientContext, pending: PendingAccessToken | undefined): Promise<IssuedTokens> {
     const now = this.clock.now();
     const next = this.codec.create(parsed.userId, parsed.sid);
-    const result = await this.sessions.rotate({
-      userId: parsed.userId,
-      sid: parsed.sid,
-      kind: 'api',
-      presentedHash: hashSecret(parsed.secret),
-      genuine: parsed.genuine,
-      nextHash: next.secretHash,
-      sealedSuccessor: this.codec.sealSuccessor(parsed.secret, next),
-      now,
-      idleTtlMs: this.options.sessionIdleTtl * 1000,
-      revokeAllOnReuse: this.options.compromiseAction === 'REVOKE_ALL',
-      cutoffTtlMs: this.options.sessionAbsoluteTtl * 1000,
-      bindingHash: this.binder.mode === 'off' ? null : this.binder.hash(client),
-      revokeOnBindingMismatch: this.options.bindingMismatchAction === 'revoke',
-    });
+    const result = await this.sessions.rotate(this.rotateCommand(parsed, next, now, this.binder.mode === 'off' ? null : this.binder.hash(client)));
     switch (result.kind) {
       case 'rotated':
         this.audit.record('refresh', { userId: parsed.userId, sid: parsed.sid }, client);
@@ -210,18 +196,7 @@ export class SessionLifecycleService {
         return this.tokensFor(parsed.userId, parsed.sid, result.session.authTime, successor, result.session.absoluteExpiresAt, now, pending);
       }
       case 'reused':
-        await this.publishRevocation(
-          result.revokedAll
-            ? { kind: 'user', userId: parsed.userId, cutoff: now, expiresAt: this.revocationExpiry(now) }
-            : { kind: 'session', sid: parsed.sid, expiresAt: this.revocationExpiry(now) },
-          now,
-        );
-        this.audit.record(
-          'refresh.reuse_detected',
-          { userId: parsed.userId, sid: parsed.sid, reason: result.revokedAll ? 'all sessions revoked' : 'session revoked' },
-          client,
-        );
-        throw new AuthError('REFRESH_TOKEN_REUSED');
+        return this.reuseDetected(parsed, result.revokedAll, now, client);
       case 'binding_mismatch':
         if (result.revoked) {
           await this.publishRevocation({ kind: 'session', sid: parsed.sid, expiresAt: this.revocationExpiry(now) }, now);
@@ -240,9 +215,41 @@ export class SessionLifecycleService {
     }
   }
 
+  private rotateCommand(parsed: ParsedRefreshToken, next: { secret: Buffer; secretHash: Buffer }, now: number, bindingHash: string | null): RotateCommand {
+    return {
+      userId: parsed.userId,
+      sid: parsed.sid,
+      kind: 'api',
+      presentedHash: hashSecret(parsed.secret),
+      genuine: parsed.genuine,
+      nextHash: next.secretHash,
+      sealedSuccessor: this.codec.sealSuccessor(parsed.secret, next),
+      now,
+      idleTtlMs: this.options.sessionIdleTtl * 1000,
+      revokeAllOnReuse: this.options.compromiseAction === 'REVOKE_ALL',
+      cutoffTtlMs: this.options.sessionAbsoluteTtl * 1000,
+      bindingHash,
+      revokeOnBindingMismatch: this.options.bindingMismatchAction === 'revoke',
+    };
+  }
+
+  /** A spent refresh token came back: the store has revoked the session (or all); make it felt everywhere. */
+  private async reuseDetected(parsed: ParsedRefreshToken, revokedAll: boolean, now: number, client: ClientContext): Promise<never> {
+    await this.publishRevocation(
+      revokedAll
+        ? { kind: 'user', userId: parsed.userId, cutoff: now, expiresAt: this.revocationExpiry(now) }
+        : { kind: 'session', sid: parsed.sid, expiresAt: this.revocationExpiry(now) },
+      now,
+    );
+    this.audit.record('refresh.reuse_detected', { userId: parsed.userId, sid: parsed.sid, reason: revokedAll ? 'all sessions revoked' : 'session revoked' }, client);
+    throw new AuthError('REFRESH_TOKEN_REUSED');
+  }
+
   /**
    * Ends one session, identified by the caller's access token or, when that is absent or
-   * expired, by a refresh token we issued. Idempotent: ending an ended session succeeds.
+   * expired, by a refresh token we issued. Idempotent: ending an ended session succeeds. A
+   * refresh token ends its session only if a refresh would accept it (the current one, or its
+   * predecessor while the successor is unused); an older one is theft, as at refresh.
    */
   async logout(by: { principal?: AuthPrincipal; refreshToken?: string }, client: ClientContext = {}): Promise<void> {
     let userId: string;
@@ -252,6 +259,10 @@ export class SessionLifecycleService {
     } else if (by.refreshToken !== undefined) {
       const parsed = this.codec.parse(by.refreshToken);
       if (!parsed?.genuine) throw new AuthError('REFRESH_TOKEN_INVALID');
+      // The refresh's own atomic classification (the session ends just after, so the rotation it may write is moot).
+      const now = this.clock.now();
+      const result = await this.sessions.rotate(this.rotateCommand(parsed, this.codec.create(parsed.userId, parsed.sid), now, null));
+      if (result.kind === 'reused') await this.reuseDetected(parsed, result.revokedAll, now, client);
       ({ userId, sid } = parsed);
     } else {
       throw new AuthError('ACCESS_TOKEN_MISSING');
