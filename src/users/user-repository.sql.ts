@@ -7,6 +7,8 @@ import type { CreateUserResult, NewUser, User, UserRepository, UserWithPasswordH
  * Idempotent schema, run at every boot. The transaction-scoped advisory lock serialises
  * instances booting together: concurrent CREATE TABLE IF NOT EXISTS can otherwise fail on
  * PostgreSQL's catalog unique index. `exec` sends it as one simple query, hence one transaction.
+ * Columns added later are added only when missing: ALTER TABLE takes an exclusive lock on the
+ * table even when IF NOT EXISTS makes it a no-op, and this runs at every boot of every instance.
  */
 const MIGRATION = `
 SELECT pg_advisory_xact_lock(hashtext('auth-domain:users:migrate'));
@@ -18,10 +20,16 @@ CREATE TABLE IF NOT EXISTS users (
   created_at    timestamptz NOT NULL DEFAULT now(),
   updated_at    timestamptz NOT NULL DEFAULT now()
 );
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                 WHERE table_schema = current_schema() AND table_name = 'users' AND column_name = 'email_verified') THEN
+    ALTER TABLE users ADD COLUMN email_verified boolean NOT NULL DEFAULT false;
+  END IF;
+END $$;
 `;
 
 /** Fails the boot clearly when a pre-existing `users` table (e.g. the host's) lacks our columns. */
-const SCHEMA_PROBE = 'SELECT id, email, password_hash, created_at, updated_at FROM users LIMIT 0';
+const SCHEMA_PROBE = 'SELECT id, email, password_hash, email_verified, created_at, updated_at FROM users LIMIT 0';
 
 // PostgreSQL rejects a malformed uuid literal with an error; an unknown id is simply "not found".
 const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -30,10 +38,11 @@ interface UserRow {
   id: string;
   email: string;
   password_hash: string;
+  email_verified: boolean;
   created_at: Date | string;
 }
 
-const COLUMNS = 'id, email, password_hash, created_at';
+const COLUMNS = 'id, email, password_hash, email_verified, created_at';
 
 /** The one SQL adapter of UserRepository: PostgreSQL in production, PGlite when embedded. */
 export class SqlUserRepository implements UserRepository {
@@ -79,12 +88,23 @@ export class SqlUserRepository implements UserRepository {
     );
     return rows.length === 1;
   }
+
+  async markEmailVerified(id: string, rawEmail: string): Promise<boolean> {
+    const email = normaliseEmail(rawEmail);
+    if (!UUID_SHAPE.test(id) || email === null) return false;
+    const { rows } = await this.sql.query<{ id: string }>(
+      'UPDATE users SET email_verified = true, updated_at = now() WHERE id = $1 AND email = $2 RETURNING id',
+      [id, email],
+    );
+    return rows.length === 1;
+  }
 }
 
 function toUser(row: UserRow): User {
   return {
     id: row.id,
     email: row.email,
+    emailVerified: row.email_verified === true,
     // Both drivers parse timestamptz to Date; the fallback covers a client with custom parsers.
     createdAt: row.created_at instanceof Date ? row.created_at : new Date(row.created_at),
   };

@@ -32,7 +32,8 @@ describe('SessionLifecycleService.login: one password verification on every path
     ['bob@example.com', { id: 'user-bob', password: 'right password' }],
   ]);
   let verifyCalls: number;
-  const credentials: CredentialsPort = {
+  // Login uses verify only.
+  const credentials = {
     async verify(email: string, password: string): Promise<VerifiedUser | null> {
       verifyCalls++;
       const u = users.get(email.trim().toLowerCase());
@@ -40,7 +41,7 @@ describe('SessionLifecycleService.login: one password verification on every path
     },
     register: async () => ({ ok: false, reason: 'EMAIL_TAKEN' }),
     changePassword: async () => ({ ok: false, reason: 'INVALID_CREDENTIALS' }),
-  };
+  } as Partial<CredentialsPort> as CredentialsPort;
   let now = Date.now();
   const clock = { now: () => now };
   const audit = { record: jest.fn() };
@@ -53,6 +54,7 @@ describe('SessionLifecycleService.login: one password verification on every path
     compromiseAction: 'REVOKE_ALL',
     lockout: DEFAULT_LOCKOUT_POLICY,
     bindingMismatchAction: 'revoke',
+    recovery: { requireVerifiedEmail: false },
   } as unknown as AuthSettings;
 
   const service = new SessionLifecycleService(
