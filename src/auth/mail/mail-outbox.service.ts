@@ -45,6 +45,7 @@ export class MailOutbox implements OnApplicationShutdown {
   private readonly waiting: Job[] = [];
   private running = 0;
   private closed = false;
+  private pumpScheduled = false;
   private readonly sleepers = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
   private idleWaiters: Array<() => void> = [];
 
@@ -60,7 +61,14 @@ export class MailOutbox implements OnApplicationShutdown {
       return;
     }
     this.waiting.push({ kind, prepare, from });
-    this.pump();
+    // After the current I/O phase: the request that enqueued has answered before any of the job runs.
+    if (!this.pumpScheduled) {
+      this.pumpScheduled = true;
+      setImmediate(() => {
+        this.pumpScheduled = false;
+        this.pump();
+      });
+    }
   }
 
   /** Resolves once no job is waiting or running (tests, shutdown). */
@@ -108,12 +116,13 @@ export class MailOutbox implements OnApplicationShutdown {
         await this.sender.send(prepared.message);
         return;
       } catch (e) {
-        if (attempt >= this.policy.attempts || this.closed) {
-          this.failed(job, prepared.userId, e, attempt);
-          return;
+        if (attempt < this.policy.attempts) {
+          const delays = this.policy.retryDelaysMs;
+          await this.sleep(delays[Math.min(attempt - 1, delays.length - 1)] ?? 0);
+          if (!this.closed) continue;
         }
-        const delays = this.policy.retryDelaysMs;
-        await this.sleep(delays[Math.min(attempt - 1, delays.length - 1)] ?? 0);
+        this.failed(job, prepared.userId, e, attempt);
+        return;
       }
     }
   }
