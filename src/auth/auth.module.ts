@@ -40,6 +40,8 @@ import { AccessTokenService } from './tokens/access-token.service';
 import { RefreshTokenCodec } from './tokens/refresh-token.codec';
 import { loadSigningKeys, SigningKeySet } from './tokens/signing-keys.loader';
 import { SIGNING_KEYS } from './tokens/tokens.constants';
+import { recoveryProviders } from './recovery/recovery.providers';
+import { RecoveryController } from './http/recovery.controller';
 
 const logger = new Logger('AuthModule');
 
@@ -135,6 +137,7 @@ const providers: Provider[] = [
   BrowserSessionService,
   AuthReadiness,
   AccessTokenStrategy,
+  ...recoveryProviders,
   // Only AuthError, which only auth throws: the host's own exceptions keep their filters and format.
   { provide: APP_FILTER, useClass: AuthErrorFilter },
 ];
@@ -147,7 +150,7 @@ const providers: Provider[] = [
  * Auth's own routes carry their own body policy, cookie reading, headers and problem+json errors.
  */
 @Module({
-  controllers: [AuthController, SessionsController, JwksController, BrowserController, SignInPageController, MetricsController],
+  controllers: [AuthController, SessionsController, JwksController, BrowserController, SignInPageController, MetricsController, RecoveryController],
   providers,
   // What a host's @UseGuards(AuthenticationGuard), @RequireRecentAuth() and health checks need.
   exports: [AUTH_SETTINGS, AuthReadiness, RequestAuthenticator, AuthenticationGuard, RecentAuthGuard, AuthAudit, AuthMetrics, CLOCK],
