@@ -127,10 +127,9 @@ export class MailOutbox implements OnApplicationShutdown {
     }
   }
 
+  /** The audit line is the record (the audit trail is where an operator alerts on events). */
   private failed(job: Job, userId: string | undefined, e: unknown, attempts: number): void {
-    const reason = reasonOf(e);
-    this.audit.record('mail.failed', { kind: job.kind, userId, attempts, reason }, job.from);
-    this.logger.warn(`${job.kind} mail${userId ? ` for user ${userId}` : ''} not sent after ${attempts} attempt(s): ${reason}`);
+    this.audit.record('mail.failed', { kind: job.kind, userId, attempts, reason: reasonOf(e) }, job.from);
   }
 
   private sleep(ms: number): Promise<void> {

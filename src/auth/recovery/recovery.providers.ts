@@ -28,7 +28,8 @@ export function mailSenderFor(options: AuthModuleOptions, s: AuthSettings, produ
     return new SmtpMailSender(s.mail.url, s.mail.from);
   }
   if (production) throw new Error('AuthModule: mail.url (MAIL_URL) or a mailSender is required in production');
-  logger.warn('no MAIL_URL: verification and reset mails are written to the log (development only)');
+  // The development set-up, not a fault: production cannot get here.
+  logger.log('no MAIL_URL: verification and reset mails are written to the log (development only)');
   return new LogMailSender();
 }
 
