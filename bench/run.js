@@ -302,14 +302,14 @@ async function main() {
     LOG_LEVEL: 'warn',
     REDIS_URL: redis.url,
     DATABASE_URL: databaseUrl,
+    MAIL_URL: smtp.url,
+    AUTH_PUBLIC_ORIGIN: 'https://bench.example',
     JWT_PRIVATE_KEY_PATH: keys.privateKeyPath,
     JWT_PUBLIC_KEY_PATH: keys.publicKeyPath,
     REFRESH_REUSE_GRACE: '10',
     // The limiter runs on every refresh (leased counters), but must not trip: 100k per 10 s.
     AUTH_RATE_LIMIT_MAX: '100000',
     AUTH_RATE_LIMIT_WINDOW: '10',
-    MAIL_URL: smtp.url,
-    AUTH_PUBLIC_ORIGIN: 'https://bench.example',
   };
   const probe = path.join(__dirname, 'eld-probe.js');
   const extraArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --prof
@@ -632,7 +632,7 @@ async function measureForgotTiming(app, password, smtp) {
 }
 
 async function measureSessionMemory() {
-  const { RedisSessionStore } = require(path.join(ROOT, 'dist/auth/sessions/session-store.redis-adapter'));
+  const { RedisSessionStore } = require(path.join(ROOT, 'dist/auth/sessions/session-store.redis'));
   const { newSessionId } = require(path.join(ROOT, 'dist/auth/tokens/session-id.codec'));
   const { createHash } = require('node:crypto');
   // A dedicated server: the figure must not include anything else.

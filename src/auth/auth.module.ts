@@ -23,6 +23,8 @@ import { RequestAuthenticator } from './access/request-authenticator.service';
 import { BrowserController } from './browser/browser.controller';
 import { BROWSER_SESSION_CODEC, BROWSER_SESSION_TAG, BrowserSessionService } from './browser/browser-session.service';
 import { SignInPageController } from './browser/sign-in-page.controller';
+import { recoveryProviders } from './recovery/recovery.providers';
+import { RecoveryController } from './http/recovery.controller';
 import { CLOCK, systemClock } from './common/clock.port';
 import { createEmbeddedStores, EMBEDDED_STORES, type EmbeddedStores } from './embedded/embedded-stores.factory';
 import { AuthErrorFilter } from './http/problem-details.filter';
@@ -40,8 +42,6 @@ import { AccessTokenService } from './tokens/access-token.service';
 import { RefreshTokenCodec } from './tokens/refresh-token.codec';
 import { loadSigningKeys, SigningKeySet } from './tokens/signing-keys.loader';
 import { SIGNING_KEYS } from './tokens/tokens.constants';
-import { recoveryProviders } from './recovery/recovery.providers';
-import { RecoveryController } from './http/recovery.controller';
 
 const logger = new Logger('AuthModule');
 

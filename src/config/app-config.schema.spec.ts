@@ -13,10 +13,10 @@ function refusal(env: Record<string, string | undefined>): string {
 
 const PRODUCTION = {
   NODE_ENV: 'production',
-  REDIS_URL: 'redis://redis.internal:6379',
-  DATABASE_URL: 'postgres://app@db.internal/app',
   AUTH_PUBLIC_ORIGIN: 'https://app.example.com',
   MAIL_URL: 'smtps://mailer:secret@smtp.example.com:465',
+  REDIS_URL: 'redis://redis.internal:6379',
+  DATABASE_URL: 'postgres://app@db.internal/app',
 };
 
 describe('loadConfig', () => {
@@ -122,16 +122,6 @@ describe('loadConfig', () => {
       ['AUTH_RATE_LIMIT_MAX', 'many'],
       ['AUTH_DEVICE_BINDING', 'ip'],
       ['AUTH_COMPROMISE_ACTION', 'IGNORE'],
-      ['REDIS_URL', 'localhost:6379'],
-      ['REDIS_URL', 'http://cache:6379'],
-      ['DATABASE_URL', 'mysql://db/app'],
-      ['LOG_LEVEL', 'verbose'],
-      ['TRUST_PROXY', 'everyone'],
-      ['AUTH_REVOCATION_MAX_STALENESS', 'soon'],
-      ['AUTH_BINDING_MISMATCH_ACTION', 'ignore'],
-      ['AUTH_REAUTH_MAX_AGE', '5'],
-      ['AUTH_REAUTH_MAX_AGE', 'recent'],
-      ['AUTH_SIGNING_THREAD', 'on'],
       ['MAIL_URL', 'http://smtp.example.com'],
       ['MAIL_URL', 'smtp.example.com:587'],
       ['MAIL_FROM', 'nobody'],
@@ -142,6 +132,16 @@ describe('loadConfig', () => {
       ['AUTH_RECOVERY_MAIL_WINDOW', '0'],
       ['AUTH_RECOVERY_MAIL_MAX', '0'],
       ['AUTH_REQUIRE_VERIFIED_EMAIL', 'yes'],
+      ['REDIS_URL', 'localhost:6379'],
+      ['REDIS_URL', 'http://cache:6379'],
+      ['DATABASE_URL', 'mysql://db/app'],
+      ['LOG_LEVEL', 'verbose'],
+      ['TRUST_PROXY', 'everyone'],
+      ['AUTH_REVOCATION_MAX_STALENESS', 'soon'],
+      ['AUTH_BINDING_MISMATCH_ACTION', 'ignore'],
+      ['AUTH_REAUTH_MAX_AGE', '5'],
+      ['AUTH_REAUTH_MAX_AGE', 'recent'],
+      ['AUTH_SIGNING_THREAD', 'on'],
     ])('%s=%j', (variable, value) => {
       expect(refusal({ [variable]: value })).toBe(variable);
     });
@@ -232,13 +232,13 @@ describe('loadConfig', () => {
     it.each<[string, Record<string, string | undefined>, string]>([
       ['no REDIS_URL (in-memory stores)', { REDIS_URL: undefined }, 'REDIS_URL'],
       ['no DATABASE_URL (embedded database)', { DATABASE_URL: undefined }, 'DATABASE_URL'],
+      ['no AUTH_PUBLIC_ORIGIN (mailed links would follow the Host header)', { AUTH_PUBLIC_ORIGIN: undefined }, 'AUTH_PUBLIC_ORIGIN'],
+      ['no MAIL_URL (mail written to the log)', { MAIL_URL: undefined }, 'MAIL_URL'],
       ['AUTH_COOKIE_SECURE=false', { AUTH_COOKIE_SECURE: 'false' }, 'AUTH_COOKIE_SECURE'],
       ['AUTH_COOKIE_HTTP_ONLY=false', { AUTH_COOKIE_HTTP_ONLY: '0' }, 'AUTH_COOKIE_HTTP_ONLY'],
       ['AUTH_COOKIE_SAME_SITE=None', { AUTH_COOKIE_SAME_SITE: 'None' }, 'AUTH_COOKIE_SAME_SITE'],
       ['AUTH_COOKIE_SAME_SITE=none', { AUTH_COOKIE_SAME_SITE: 'none' }, 'AUTH_COOKIE_SAME_SITE'],
       ['AUTH_PUBLIC_ORIGIN over plain http', { AUTH_PUBLIC_ORIGIN: 'https://a.example, http://b.example' }, 'AUTH_PUBLIC_ORIGIN'],
-      ['no AUTH_PUBLIC_ORIGIN (mailed links would follow the Host header)', { AUTH_PUBLIC_ORIGIN: undefined }, 'AUTH_PUBLIC_ORIGIN'],
-      ['no MAIL_URL (mail written to the log)', { MAIL_URL: undefined }, 'MAIL_URL'],
     ])('%s', (_what, change, variable) => {
       expect(refusal({ ...PRODUCTION, ...change })).toBe(variable);
       // The same settings are allowed in development.

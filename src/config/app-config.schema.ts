@@ -119,6 +119,16 @@ function oneOf<T extends string>(env: Env, name: string, def: T, allowed: readon
   return hit;
 }
 
+/** `Name <local@domain>` or `local@domain`, one line. */
+function mailbox(env: Env, name: string): string | null {
+  const v = raw(env, name);
+  if (v === undefined) return null;
+  if (!/^([^<>\r\n]*<[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+)$/.test(v)) {
+    throw new ConfigError(name, 'must be an address like no-reply@example.com or "Example <no-reply@example.com>"', v);
+  }
+  return v;
+}
+
 function url(env: Env, name: string, protocols: readonly string[]): string | null {
   const v = raw(env, name);
   if (v === undefined) return null;
@@ -151,16 +161,6 @@ function origins(env: Env, name: string): string[] {
     }
     return parsed.origin;
   });
-}
-
-/** `Name <local@domain>` or `local@domain`, one line. */
-function mailbox(env: Env, name: string): string | null {
-  const v = raw(env, name);
-  if (v === undefined) return null;
-  if (!/^([^<>\r\n]*<[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+)$/.test(v)) {
-    throw new ConfigError(name, 'must be an address like no-reply@example.com or "Example <no-reply@example.com>"', v);
-  }
-  return v;
 }
 
 export function loadConfig(env: Env = process.env): AppConfig {

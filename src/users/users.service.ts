@@ -42,10 +42,12 @@ export class UsersService implements CredentialsPort {
   async register(email: string, password: string): Promise<RegisterResult> {
     const normalised = normaliseEmail(email);
     if (normalised === null || !isValidEmail(normalised)) throw new InvalidEmailError();
-    const checked = acceptedPassword(password, normalised);
-    if (!checked.ok) return { ok: false, reason: 'PASSWORD_REJECTED', detail: checked.detail };
+    const prepared = preparePassword(password);
+    if (!prepared.ok) return { ok: false, reason: 'PASSWORD_REJECTED', detail: prepared.detail };
+    const violation = passwordPolicyViolation(prepared.value, normalised);
+    if (violation) return { ok: false, reason: 'PASSWORD_REJECTED', detail: violation };
     // Hash before the insert: a taken email then costs the same as a new one.
-    const created = await this.users.create({ email: normalised, passwordHash: await this.hasher.hash(checked.value) });
+    const created = await this.users.create({ email: normalised, passwordHash: await this.hasher.hash(prepared.value) });
     return created.ok ? { ok: true, user: { id: created.user.id, email: created.user.email } } : created;
   }
 

@@ -21,13 +21,13 @@ export const AUDIT_EVENTS = [
   'logout_all',
   'session.revoked',
   'password.changed',
+  'csrf.failure',
+  'rate_limited',
+  'reauth.required',
   'password.reset_requested',
   'password.reset',
   'email.verified',
   'mail.failed',
-  'csrf.failure',
-  'rate_limited',
-  'reauth.required',
 ] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 
