@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { AttemptKeyer } from '../abuse/attempt-keys';
+import type { AttemptKeyer } from '../abuse/attempt-keys';
 import { MemoryLoginAttemptStore } from '../abuse/login-attempt-store.memory-adapter';
 import { MemoryRateLimitStore } from '../abuse/rate-limit-store.memory-adapter';
 import { resolveAuthSettings } from '../common/auth-settings';
@@ -40,7 +39,8 @@ describe('AccountRecoveryService', () => {
       new MemoryRecoveryTokenStore(),
       limits,
       new MemoryLoginAttemptStore(),
-      new AttemptKeyer(randomBytes(32)),
+      // The keyer's normalisation (attempt-keys.ts), without its key material: how the MAC key is held is not this spec's concern.
+      { keys: (email: string) => ({ account: `a:${email.trim().normalize('NFKC').toLowerCase()}`, source: 's' }) } as unknown as AttemptKeyer,
       resolveAuthSettings({ browser: { publicOrigins: ['https://app.example.com'] } }),
       { now: () => Date.now() },
       outbox,
