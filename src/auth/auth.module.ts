@@ -24,6 +24,8 @@ import { RequestAuthenticator } from './access/request-authenticator.service';
 import { BrowserController } from './browser/browser.controller';
 import { BROWSER_SESSION_CODEC, BROWSER_SESSION_TAG, BrowserSessionService } from './browser/browser-session.service';
 import { SignInPageController } from './browser/sign-in-page.controller';
+import { recoveryProviders } from './recovery/recovery.providers';
+import { RecoveryController } from './http/recovery.controller';
 import { CLOCK, systemClock } from './common/clock.port';
 import { createEmbeddedStores, EMBEDDED_STORES, type EmbeddedStores } from './embedded/embedded-stores.factory';
 import { AuthErrorFilter } from './http/problem-details.filter';
@@ -150,6 +152,7 @@ const providers: Provider[] = [
   BrowserSessionService,
   AuthReadiness,
   AccessTokenStrategy,
+  ...recoveryProviders,
   // Only AuthError, which only auth throws: the host's own exceptions keep their filters and format.
   { provide: APP_FILTER, useClass: AuthErrorFilter },
 ];
@@ -163,7 +166,7 @@ const providers: Provider[] = [
  */
 @Module({
   // MethodNotAllowedController last: it answers only what the others did not match.
-  controllers: [AuthController, SessionsController, JwksController, BrowserController, SignInPageController, MetricsController, MethodNotAllowedController],
+  controllers: [AuthController, SessionsController, JwksController, BrowserController, SignInPageController, MetricsController, RecoveryController, MethodNotAllowedController],
   providers,
   // What a host's @UseGuards(AuthenticationGuard), @RequireRecentAuth() and health checks need.
   exports: [AUTH_SETTINGS, AuthReadiness, RequestAuthenticator, AuthenticationGuard, RecentAuthGuard, AuthAudit, AuthMetrics, CLOCK],

@@ -20,4 +20,11 @@ export type { AuthErrorCode } from './errors/auth-error.model';
 export { CLOCK } from './common/clock.port';
 export type { Clock } from './common/clock.port';
 export { CREDENTIALS_PORT } from './credentials/credentials.port';
-export type { CredentialsPort, VerifiedUser, RegisterResult, ChangePasswordResult } from './credentials/credentials.port';
+export type {
+  CredentialsPort,
+  VerifiedUser,
+  AccountView,
+  RegisterResult,
+  ChangePasswordResult,
+  NewPasswordResult,
+} from './credentials/credentials.port';

@@ -20,6 +20,8 @@ afterAll(() => rmSync(dirname(macSecretPath), { recursive: true, force: true }))
 
 const PRODUCTION = {
   NODE_ENV: 'production',
+  AUTH_PUBLIC_ORIGIN: 'https://app.example.com',
+  MAIL_URL: 'smtps://mailer:secret@smtp.example.com:465',
   REDIS_URL: 'redis://redis.internal:6379',
   DATABASE_URL: 'postgres://app@db.internal/app',
   AUTH_MAC_SECRET_PATH: macSecretPath,
@@ -158,6 +160,16 @@ describe('loadConfig', () => {
       ['AUTH_RATE_LIMIT_MAX', 'many'],
       ['AUTH_DEVICE_BINDING', 'ip'],
       ['AUTH_COMPROMISE_ACTION', 'IGNORE'],
+      ['MAIL_URL', 'http://smtp.example.com'],
+      ['MAIL_URL', 'smtp.example.com:587'],
+      ['MAIL_FROM', 'nobody'],
+      ['MAIL_FROM', 'a@b.example\r\nBcc: victim@example.com'],
+      ['AUTH_RESET_TOKEN_TTL', '60'],
+      ['AUTH_RESET_TOKEN_TTL', 'half an hour'],
+      ['AUTH_VERIFY_TOKEN_TTL', '9999999'],
+      ['AUTH_RECOVERY_MAIL_WINDOW', '0'],
+      ['AUTH_RECOVERY_MAIL_MAX', '0'],
+      ['AUTH_REQUIRE_VERIFIED_EMAIL', 'yes'],
       ['REDIS_URL', 'localhost:6379'],
       ['REDIS_URL', 'http://cache:6379'],
       ['DATABASE_URL', 'mysql://db/app'],
@@ -191,6 +203,34 @@ describe('loadConfig', () => {
     expect(refusal({ REFRESH_TOKEN_TTL: '3600', REFRESH_STORAGE_TTL: '3600' })).toBe('OK');
     // Only the idle timeout given: the default absolute lifetime (7 days) is below it.
     expect(refusal({ REFRESH_TOKEN_TTL: '1209600' })).toBe('REFRESH_STORAGE_TTL');
+  });
+
+  describe('mail and account recovery', () => {
+    it('default to the log adapter, 30-minute reset links, 24-hour verification links, 3 mails per account per hour', () => {
+      expect(loadConfig({})).toMatchObject({
+        mail: { url: null, from: null },
+        recovery: { resetTokenTtl: 1800, verifyTokenTtl: 86400, mailLimit: { windowSeconds: 3600, max: 3 }, requireVerifiedEmail: false },
+      });
+    });
+
+    it('reads MAIL_*, AUTH_RESET_TOKEN_TTL, AUTH_VERIFY_TOKEN_TTL, AUTH_RECOVERY_MAIL_* and AUTH_REQUIRE_VERIFIED_EMAIL', () => {
+      const c = loadConfig({
+        MAIL_URL: 'smtp://relay.internal:587',
+        MAIL_FROM: 'Example <no-reply@example.com>',
+        AUTH_RESET_TOKEN_TTL: '900',
+        AUTH_VERIFY_TOKEN_TTL: '3600',
+        AUTH_RECOVERY_MAIL_WINDOW: '600',
+        AUTH_RECOVERY_MAIL_MAX: '5',
+        AUTH_REQUIRE_VERIFIED_EMAIL: 'true',
+      });
+      expect(c.mail).toEqual({ url: 'smtp://relay.internal:587', from: 'Example <no-reply@example.com>' });
+      expect(c.recovery).toEqual({ resetTokenTtl: 900, verifyTokenTtl: 3600, mailLimit: { windowSeconds: 600, max: 5 }, requireVerifiedEmail: true });
+    });
+
+    it('does not echo a malformed MAIL_URL (it may hold a password)', () => {
+      expect(() => loadConfig({ MAIL_URL: 'smtp//mailer:s3cret@relay' })).toThrow(ConfigError);
+      expect(() => loadConfig({ MAIL_URL: 'smtp//mailer:s3cret@relay' })).not.toThrow(/s3cret/);
+    });
   });
 
   describe('browser sessions', () => {
@@ -232,6 +272,8 @@ describe('loadConfig', () => {
     it.each<[string, Record<string, string | undefined>, string]>([
       ['no REDIS_URL (in-memory stores)', { REDIS_URL: undefined }, 'REDIS_URL'],
       ['no DATABASE_URL (embedded database)', { DATABASE_URL: undefined }, 'DATABASE_URL'],
+      ['no AUTH_PUBLIC_ORIGIN (mailed links would follow the Host header)', { AUTH_PUBLIC_ORIGIN: undefined }, 'AUTH_PUBLIC_ORIGIN'],
+      ['no MAIL_URL (mail written to the log)', { MAIL_URL: undefined }, 'MAIL_URL'],
       ['AUTH_COOKIE_SECURE=false', { AUTH_COOKIE_SECURE: 'false' }, 'AUTH_COOKIE_SECURE'],
       ['AUTH_COOKIE_HTTP_ONLY=false', { AUTH_COOKIE_HTTP_ONLY: '0' }, 'AUTH_COOKIE_HTTP_ONLY'],
       ['AUTH_COOKIE_SAME_SITE=None', { AUTH_COOKIE_SAME_SITE: 'None' }, 'AUTH_COOKIE_SAME_SITE'],

@@ -75,6 +75,15 @@ export interface AppConfig {
    * a browser login must come from one of them. Empty: the request's own origin (its Host).
    */
   readonly publicOrigins: readonly string[];
+  /** Outgoing mail. url null: the development log adapter (production refuses it). */
+  readonly mail: { readonly url: string | null; readonly from: string | null };
+  /** Email verification and password reset (seconds). */
+  readonly recovery: {
+    readonly resetTokenTtl: number;
+    readonly verifyTokenTtl: number;
+    readonly mailLimit: { readonly windowSeconds: number; readonly max: number };
+    readonly requireVerifiedEmail: boolean;
+  };
 }
 
 export class ConfigError extends Error {
@@ -117,6 +126,16 @@ function oneOf<T extends string>(env: Env, name: string, def: T, allowed: readon
   const hit = allowed.find((a) => (caseInsensitive ? a.toLowerCase() === v.toLowerCase() : a === v));
   if (!hit) throw new ConfigError(name, `must be one of ${allowed.join(', ')}`, v);
   return hit;
+}
+
+/** `Name <local@domain>` or `local@domain`, one line. */
+function mailbox(env: Env, name: string): string | null {
+  const v = raw(env, name);
+  if (v === undefined) return null;
+  if (!/^([^<>\r\n]*<[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+)$/.test(v)) {
+    throw new ConfigError(name, 'must be an address like no-reply@example.com or "Example <no-reply@example.com>"', v);
+  }
+  return v;
 }
 
 function url(env: Env, name: string, protocols: readonly string[]): string | null {
@@ -252,6 +271,16 @@ export function loadConfig(env: Env = process.env): AppConfig {
     signingThread: bool(env, 'AUTH_SIGNING_THREAD', true),
     browserSession: { idleTtl: browserIdleTtl, absoluteTtl: browserAbsoluteTtl, touchInterval: browserTouchInterval },
     publicOrigins: origins(env, 'AUTH_PUBLIC_ORIGIN'),
+    mail: { url: url(env, 'MAIL_URL', ['smtp:', 'smtps:']), from: mailbox(env, 'MAIL_FROM') },
+    recovery: {
+      resetTokenTtl: int(env, 'AUTH_RESET_TOKEN_TTL', 1800, 300, 86400),
+      verifyTokenTtl: int(env, 'AUTH_VERIFY_TOKEN_TTL', 86400, 600, 604800),
+      mailLimit: {
+        windowSeconds: int(env, 'AUTH_RECOVERY_MAIL_WINDOW', 3600, 60, 86400),
+        max: int(env, 'AUTH_RECOVERY_MAIL_MAX', 3, 1, 100),
+      },
+      requireVerifiedEmail: bool(env, 'AUTH_REQUIRE_VERIFIED_EMAIL', false),
+    },
   };
   if (production) assertProductionSafe(config);
   return Object.freeze(config);
@@ -270,4 +299,7 @@ function assertProductionSafe(c: AppConfig): void {
   if (c.cookie.sameSite === 'None') throw new ConfigError('AUTH_COOKIE_SAME_SITE', 'must be Lax or Strict when NODE_ENV=production', 'None');
   const plain = c.publicOrigins.find((o) => o.startsWith('http:'));
   if (plain) throw new ConfigError('AUTH_PUBLIC_ORIGIN', 'must use https when NODE_ENV=production', plain);
+  // Links in mails are built from it: the request's Host would let anyone aim a reset link elsewhere.
+  if (c.publicOrigins.length === 0) throw new ConfigError('AUTH_PUBLIC_ORIGIN', 'is required when NODE_ENV=production (mailed links point there)', undefined);
+  if (!c.mail.url) throw new ConfigError('MAIL_URL', 'is required when NODE_ENV=production (verification and reset links are mailed through it)', undefined);
 }

@@ -32,5 +32,8 @@ export function authOptionsFromConfig(c: AppConfig): AuthModuleOptions {
     deviceBinding: c.deviceBinding,
     bindingMismatchAction: c.bindingMismatchAction,
     reauthMaxAge: c.reauthMaxAge,
+    // MAIL_FROM unset: the module's default (no-reply at the public origin's host).
+    mail: c.mail.from ? { url: c.mail.url, from: c.mail.from } : { url: c.mail.url },
+    recovery: c.recovery,
   };
 }

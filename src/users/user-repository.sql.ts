@@ -7,6 +7,8 @@ import type { CreateUserResult, NewUser, User, UserRepository, UserWithPasswordH
  * Idempotent schema, run at every boot. The transaction-scoped advisory lock serialises
  * instances booting together: concurrent CREATE TABLE IF NOT EXISTS can otherwise fail on
  * PostgreSQL's catalog unique index. `exec` sends it as one simple query, hence one transaction.
+ * Columns added later are added only when missing: ALTER TABLE takes an exclusive lock on the
+ * table even when IF NOT EXISTS makes it a no-op, and this runs at every boot of every instance.
  */
 const MIGRATION = `
 SELECT pg_advisory_xact_lock(hashtext('auth-domain:users:migrate'));
@@ -19,11 +21,22 @@ CREATE TABLE IF NOT EXISTS users (
   updated_at    timestamptz NOT NULL DEFAULT now()
 );
 -- email is the normalised, unique key; display_email what the user typed (null: same as email).
-ALTER TABLE users ADD COLUMN IF NOT EXISTS display_email text;
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                 WHERE table_schema = current_schema() AND table_name = 'users' AND column_name = 'display_email') THEN
+    ALTER TABLE users ADD COLUMN display_email text;
+  END IF;
+END $$;
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                 WHERE table_schema = current_schema() AND table_name = 'users' AND column_name = 'email_verified') THEN
+    ALTER TABLE users ADD COLUMN email_verified boolean NOT NULL DEFAULT false;
+  END IF;
+END $$;
 `;
 
 /** Fails the boot clearly when a pre-existing `users` table (e.g. the host's) lacks our columns. */
-const SCHEMA_PROBE = 'SELECT id, email, password_hash, created_at, updated_at FROM users LIMIT 0';
+const SCHEMA_PROBE = 'SELECT id, email, password_hash, email_verified, created_at, updated_at FROM users LIMIT 0';
 
 // PostgreSQL rejects a malformed uuid literal with an error; an unknown id is simply "not found".
 const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -33,10 +46,11 @@ interface UserRow {
   email: string;
   display_email: string | null;
   password_hash: string;
+  email_verified: boolean;
   created_at: Date | string;
 }
 
-const COLUMNS = 'id, email, display_email, password_hash, created_at';
+const COLUMNS = 'id, email, display_email, password_hash, email_verified, created_at';
 
 /** The one SQL adapter of UserRepository: PostgreSQL in production, PGlite when embedded. */
 export class SqlUserRepository implements UserRepository {
@@ -82,12 +96,23 @@ export class SqlUserRepository implements UserRepository {
     );
     return rows.length === 1;
   }
+
+  async markEmailVerified(id: string, rawEmail: string): Promise<boolean> {
+    const email = normaliseEmail(rawEmail);
+    if (!UUID_SHAPE.test(id) || email === null) return false;
+    const { rows } = await this.sql.query<{ id: string }>(
+      'UPDATE users SET email_verified = true, updated_at = now() WHERE id = $1 AND email = $2 RETURNING id',
+      [id, email],
+    );
+    return rows.length === 1;
+  }
 }
 
 function toUser(row: UserRow): User {
   return {
     id: row.id,
     email: row.display_email ?? row.email,
+    emailVerified: row.email_verified === true,
     // Both drivers parse timestamptz to Date; the fallback covers a client with custom parsers.
     createdAt: row.created_at instanceof Date ? row.created_at : new Date(row.created_at),
   };

@@ -10,6 +10,8 @@ export interface User {
   readonly id: string;
   /** As the user typed it (trimmed). */
   readonly email: string;
+  /** Whether the owner of the address proved it (followed a verification link). */
+  readonly emailVerified: boolean;
   readonly createdAt: Date;
 }
 
@@ -34,4 +36,6 @@ export interface UserRepository {
   findById(id: string): Promise<UserWithPasswordHash | null>;
   /** False when no user has this id. */
   updatePasswordHash(id: string, passwordHash: string): Promise<boolean>;
+  /** Marks the address verified when the user with this id still has this email; false otherwise. */
+  markEmailVerified(id: string, email: string): Promise<boolean>;
 }

@@ -37,8 +37,8 @@ async function registered(password = GOOD_PASSWORD, email = freshEmail()): Promi
 describe('UsersService.verify', () => {
   it('returns the user id for the right password, whatever the email case and spacing', async () => {
     const user = await registered();
-    expect(await service.verify(user.email, GOOD_PASSWORD)).toEqual({ id: user.id });
-    expect(await service.verify(`  ${user.email.toUpperCase()} `, GOOD_PASSWORD)).toEqual({ id: user.id });
+    expect(await service.verify(user.email, GOOD_PASSWORD)).toEqual({ id: user.id, emailVerified: false });
+    expect(await service.verify(`  ${user.email.toUpperCase()} `, GOOD_PASSWORD)).toEqual({ id: user.id, emailVerified: false });
   });
 
   it('returns null alike for an unknown email and a wrong password', async () => {
@@ -75,19 +75,19 @@ describe('UsersService.verify', () => {
   it('refuses an overlong password instead of truncating it', async () => {
     const long = 'b'.repeat(256);
     const user = await registered(long);
-    expect(await service.verify(user.email, long)).toEqual({ id: user.id });
+    expect(await service.verify(user.email, long)).toEqual({ id: user.id, emailVerified: false });
     expect(await service.verify(user.email, `${long}b`)).toBeNull();
   });
 
   it('matches a password typed with compatibility characters against its NFKC form', async () => {
     // U+FB01 LATIN SMALL LIGATURE FI, and full-width Latin letters, on registration…
     const user = await registered('\uFB01nancial-planet-42');
-    expect(await service.verify(user.email, 'financial-planet-42')).toEqual({ id: user.id });
+    expect(await service.verify(user.email, 'financial-planet-42')).toEqual({ id: user.id, emailVerified: false });
     const fullWidth = await registered('ｏｒａｎｇｅ-ｒｉｖｅｒ');
-    expect(await service.verify(fullWidth.email, 'orange-river')).toEqual({ id: fullWidth.id });
+    expect(await service.verify(fullWidth.email, 'orange-river')).toEqual({ id: fullWidth.id, emailVerified: false });
     // …and the other way round, on login.
     const plain = await registered('fine-dining-9');
-    expect(await service.verify(plain.email, '\uFB01ne-dining-9')).toEqual({ id: plain.id });
+    expect(await service.verify(plain.email, '\uFB01ne-dining-9')).toEqual({ id: plain.id, emailVerified: false });
   });
 });
 
@@ -159,13 +159,14 @@ describe('UsersService.register: password policy', () => {
   });
 });
 
-describe('UsersService.emailOf', () => {
+describe('UsersService.accountById', () => {
   it('gives the account\u2019s email for its id (a login with it counts on the same lockout), null for an unknown or malformed id', async () => {
     const user = await registered(GOOD_PASSWORD, freshEmail('Mixed.Case'));
-    expect(await service.emailOf(user.id)).toBe(user.email);
-    expect(await service.verify((await service.emailOf(user.id))!, GOOD_PASSWORD)).toEqual({ id: user.id });
-    expect(await service.emailOf('00000000-0000-4000-8000-000000000000')).toBeNull();
-    expect(await service.emailOf('nope')).toBeNull();
+    const email = (await service.accountById(user.id))?.email;
+    expect(email).toBe(user.email);
+    expect(await service.verify(email!, GOOD_PASSWORD)).toEqual({ id: user.id, emailVerified: false });
+    expect(await service.accountById('00000000-0000-4000-8000-000000000000')).toBeNull();
+    expect(await service.accountById('nope')).toBeNull();
   });
 });
 
@@ -177,7 +178,7 @@ describe('UsersService.changePassword', () => {
     expect(verify).toHaveBeenCalledTimes(1);
     verify.mockRestore();
     expect(await service.verify(user.email, GOOD_PASSWORD)).toBeNull();
-    expect(await service.verify(user.email, 'a brand new passphrase')).toEqual({ id: user.id });
+    expect(await service.verify(user.email, 'a brand new passphrase')).toEqual({ id: user.id, emailVerified: false });
   });
 
   it.each([
@@ -214,7 +215,65 @@ describe('UsersService.changePassword', () => {
       detail: expect.stringContaining('too common'),
     });
     // Nothing changed.
-    expect(await service.verify(email, GOOD_PASSWORD)).toEqual({ id: user.id });
+    expect(await service.verify(email, GOOD_PASSWORD)).toEqual({ id: user.id, emailVerified: false });
+  });
+});
+
+describe('UsersService: what the recovery flows need', () => {
+  it('finds an account by address (as typed) and by id, with its verification state and a password stamp', async () => {
+    const user = await registered();
+    const byEmail = await service.accountByEmail(`  ${user.email.toUpperCase()} `);
+    expect(byEmail).toEqual({ id: user.id, email: user.email, emailVerified: false, passwordStamp: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/) });
+    expect(await service.accountById(user.id)).toEqual(byEmail);
+    expect(await service.accountByEmail(freshEmail('nobody'))).toBeNull();
+    expect(await service.accountByEmail('x'.repeat(5000))).toBeNull();
+    expect(await service.accountById('not-a-uuid')).toBeNull();
+  });
+
+  it('marks the address verified only while it is still the account\'s address; login then says so', async () => {
+    const user = await registered();
+    expect(await service.markEmailVerified(user.id, freshEmail('other'))).toBe(false);
+    expect((await service.accountById(user.id))?.emailVerified).toBe(false);
+    expect(await service.markEmailVerified(user.id, user.email.toUpperCase())).toBe(true);
+    expect((await service.accountById(user.id))?.emailVerified).toBe(true);
+    expect(await service.verify(user.email, GOOD_PASSWORD)).toEqual({ id: user.id, emailVerified: true });
+    expect(await service.markEmailVerified('00000000-0000-4000-8000-000000000000', user.email)).toBe(false);
+  });
+
+  it('a password change, even to the same password, gives a new stamp', async () => {
+    const user = await registered();
+    const before = (await service.accountById(user.id))!.passwordStamp;
+    expect(await service.changePassword(user.id, GOOD_PASSWORD, GOOD_PASSWORD)).toEqual({ ok: true });
+    const after = (await service.accountById(user.id))!.passwordStamp;
+    expect(after).not.toBe(before);
+    expect(await service.resetPassword(user.id, GOOD_PASSWORD)).toEqual({ ok: true });
+    expect((await service.accountById(user.id))!.passwordStamp).not.toBe(after);
+  });
+
+  it('checkNewPassword applies the policy against the account\'s address and changes nothing', async () => {
+    const email = freshEmail('eleanor');
+    const user = await registered(GOOD_PASSWORD, email);
+    const hash = jest.spyOn(hasher, 'hash');
+    expect(await service.checkNewPassword(user.id, 'a fine new passphrase')).toEqual({ ok: true });
+    expect(await service.checkNewPassword(user.id, `${email.split('@')[0]}1234`)).toEqual({
+      ok: false,
+      reason: 'PASSWORD_REJECTED',
+      detail: expect.stringContaining('before the @'),
+    });
+    expect(await service.checkNewPassword(user.id, 'z'.repeat(10_000))).toEqual({ ok: false, reason: 'PASSWORD_REJECTED', detail: expect.any(String) });
+    expect(await service.checkNewPassword('00000000-0000-4000-8000-000000000000', 'a fine new passphrase')).toEqual({ ok: false, reason: 'NOT_FOUND' });
+    expect(hash).not.toHaveBeenCalled();
+    expect(await service.verify(email, GOOD_PASSWORD)).not.toBeNull();
+  });
+
+  it('resetPassword sets a new password without the current one, under the policy', async () => {
+    const user = await registered();
+    expect(await service.resetPassword(user.id, 'iloveyou')).toEqual({ ok: false, reason: 'PASSWORD_REJECTED', detail: expect.stringContaining('too common') });
+    expect(await service.verify(user.email, GOOD_PASSWORD)).not.toBeNull();
+    expect(await service.resetPassword(user.id, 'a brand new passphrase')).toEqual({ ok: true });
+    expect(await service.verify(user.email, GOOD_PASSWORD)).toBeNull();
+    expect(await service.verify(user.email, 'a brand new passphrase')).toEqual({ id: user.id, emailVerified: false });
+    expect(await service.resetPassword('nope', 'a brand new passphrase')).toEqual({ ok: false, reason: 'NOT_FOUND' });
   });
 });
 

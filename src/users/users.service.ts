@@ -1,9 +1,10 @@
+import { hash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import type { ChangePasswordResult, CredentialsPort, RegisterResult, VerifiedUser } from '../auth';
+import type { AccountView, ChangePasswordResult, CredentialsPort, NewPasswordResult, RegisterResult, VerifiedUser } from '../auth';
 import { InvalidEmailError, isValidEmail, normaliseEmail } from './email-address';
 import { PasswordHasher } from './password-hasher';
-import { passwordPolicyViolation, preparePassword } from './password-policy';
-import { USER_REPOSITORY, type UserRepository } from './user.repository';
+import { passwordPolicyViolation, preparePassword, type PreparedPassword } from './password-policy';
+import { USER_REPOSITORY, type UserRepository, type UserWithPasswordHash } from './user.repository';
 
 /**
  * Stands in for the password when the input is refused unhashed (too long, not a string): the
@@ -31,7 +32,7 @@ export class UsersService implements CredentialsPort {
       user?.passwordHash ?? this.hasher.dummyHash,
       prepared.ok ? prepared.value : PLACEHOLDER_PASSWORD,
     );
-    return user && ok ? { id: user.id } : null;
+    return user && ok ? { id: user.id, emailVerified: user.emailVerified } : null;
   }
 
   /**
@@ -51,10 +52,6 @@ export class UsersService implements CredentialsPort {
     return created.ok ? { ok: true, user: { id: created.user.id, email: created.user.email } } : created;
   }
 
-  async emailOf(userId: string): Promise<string | null> {
-    return (await this.users.findById(userId))?.email ?? null;
-  }
-
   async changePassword(userId: string, currentPassword: string, newPassword: string): Promise<ChangePasswordResult> {
     const current = preparePassword(currentPassword);
     const user = current.ok ? await this.users.findById(userId) : null;
@@ -63,12 +60,60 @@ export class UsersService implements CredentialsPort {
       current.ok ? current.value : PLACEHOLDER_PASSWORD,
     );
     if (!user || !ok) return { ok: false, reason: 'INVALID_CREDENTIALS' };
-    const next = preparePassword(newPassword);
-    if (!next.ok) return { ok: false, reason: 'PASSWORD_REJECTED', detail: next.detail };
-    const violation = passwordPolicyViolation(next.value, user.email);
-    if (violation) return { ok: false, reason: 'PASSWORD_REJECTED', detail: violation };
-    const updated = await this.users.updatePasswordHash(user.id, await this.hasher.hash(next.value));
+    const result = await this.setPassword(user, newPassword);
     // The account vanished between the check and the write: the same answer as an unknown one.
-    return updated ? { ok: true } : { ok: false, reason: 'INVALID_CREDENTIALS' };
+    return result.ok || result.reason === 'PASSWORD_REJECTED' ? result : { ok: false, reason: 'INVALID_CREDENTIALS' };
   }
+
+  async accountByEmail(email: string): Promise<AccountView | null> {
+    const normalised = normaliseEmail(email);
+    return normalised === null ? null : accountView(await this.users.findByEmail(normalised));
+  }
+
+  async accountById(userId: string): Promise<AccountView | null> {
+    return accountView(await this.users.findById(userId));
+  }
+
+  markEmailVerified(userId: string, email: string): Promise<boolean> {
+    return this.users.markEmailVerified(userId, email);
+  }
+
+  async checkNewPassword(userId: string, newPassword: string): Promise<NewPasswordResult> {
+    const user = await this.users.findById(userId);
+    if (!user) return { ok: false, reason: 'NOT_FOUND' };
+    const checked = acceptedPassword(newPassword, user.email);
+    return checked.ok ? { ok: true } : { ok: false, reason: 'PASSWORD_REJECTED', detail: checked.detail };
+  }
+
+  async resetPassword(userId: string, newPassword: string): Promise<NewPasswordResult> {
+    const user = await this.users.findById(userId);
+    return user ? this.setPassword(user, newPassword) : { ok: false, reason: 'NOT_FOUND' };
+  }
+
+  /** The policy, then the new hash. */
+  private async setPassword(user: UserWithPasswordHash, newPassword: string): Promise<NewPasswordResult> {
+    const checked = acceptedPassword(newPassword, user.email);
+    if (!checked.ok) return { ok: false, reason: 'PASSWORD_REJECTED', detail: checked.detail };
+    const updated = await this.users.updatePasswordHash(user.id, await this.hasher.hash(checked.value));
+    return updated ? { ok: true } : { ok: false, reason: 'NOT_FOUND' };
+  }
+}
+
+/** A new password for this address in the form it is hashed in, or why the policy refuses it. */
+function acceptedPassword(password: string, normalisedEmail: string): PreparedPassword {
+  const prepared = preparePassword(password);
+  if (!prepared.ok) return prepared;
+  const violation = passwordPolicyViolation(prepared.value, normalisedEmail);
+  return violation === null ? prepared : { ok: false, detail: violation };
+}
+
+function accountView(user: UserWithPasswordHash | null): AccountView | null {
+  if (!user) return null;
+  return {
+    id: user.id,
+    email: user.email,
+    emailVerified: user.emailVerified,
+    // Each hash has its own salt: a new password, even the same one, gives a new stamp.
+    passwordStamp: hash('sha256', user.passwordHash, 'base64url').slice(0, 22),
+  };
 }

@@ -101,6 +101,18 @@ export function userRepositoryContract(name: string, factory: () => Promise<User
       expect(await repo().updatePasswordHash('not-a-uuid', 'x')).toBe(false);
     });
 
+    it('a new account is unverified; markEmailVerified needs the account\'s current address', async () => {
+      const created = await repo().create({ email: freshEmail(), passwordHash: 'h' });
+      if (!created.ok) throw new Error('create failed');
+      expect(created.user.emailVerified).toBe(false);
+      expect(await repo().markEmailVerified(created.user.id, freshEmail('someone-else'))).toBe(false);
+      expect((await repo().findById(created.user.id))?.emailVerified).toBe(false);
+      expect(await repo().markEmailVerified(created.user.id, ` ${created.user.email.toUpperCase()}`)).toBe(true);
+      expect((await repo().findByEmail(created.user.email))?.emailVerified).toBe(true);
+      expect(await repo().markEmailVerified(randomUUID(), created.user.email)).toBe(false);
+      expect(await repo().markEmailVerified('not-a-uuid', created.user.email)).toBe(false);
+    });
+
     it('gives every user a distinct random UUID', async () => {
       const results = await Promise.all(Array.from({ length: 20 }, () => repo().create({ email: freshEmail(), passwordHash: 'h' })));
       const ids = results.map((r) => (r.ok ? r.user.id : 'failed'));

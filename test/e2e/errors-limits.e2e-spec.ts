@@ -203,6 +203,8 @@ describe('errors, limits and headers (Redis + PostgreSQL)', () => {
         '/auth/logout': ['POST'],
         '/auth/logout-all': ['POST'],
         '/auth/password': ['POST'],
+        '/auth/password/forgot': ['POST'],
+        '/auth/email/verify/resend': ['POST'],
         '/auth/me': ['GET'],
         '/auth/sessions': ['GET'],
         '/auth/sessions/some-id': ['DELETE'],

@@ -74,6 +74,13 @@ describe('guard and access-token verification (Redis + PostgreSQL)', () => {
       'get /signin',
       'get /signin/app.js',
       'get /signin/app.css',
+      // Email verification and password reset (account-recovery.e2e-spec), and the page views their links open.
+      'post /auth/email/verify',
+      'post /auth/email/verify/resend',
+      'post /auth/password/forgot',
+      'post /auth/password/reset',
+      'get /signin/reset',
+      'get /signin/verify',
     ]);
 
     it('every route except the public ones answers 401 ACCESS_TOKEN_MISSING (problem+json, WWW-Authenticate) without a token', async () => {

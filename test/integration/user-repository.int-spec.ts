@@ -32,3 +32,27 @@ userRepositoryContract('SQL adapter on PostgreSQL', async () => {
     throw err;
   }
 });
+
+describe('SqlUserRepository.migrate on a users table from before email verification', () => {
+  it('adds email_verified (false for existing accounts), keeps the rows, and is idempotent', async () => {
+    const db = await createTestDatabase();
+    const client = createPgClient(db.url);
+    try {
+      await client.exec(`
+        CREATE TABLE users (
+          id uuid PRIMARY KEY, email text NOT NULL CONSTRAINT users_email_key UNIQUE, password_hash text NOT NULL,
+          created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now());
+        INSERT INTO users (id, email, password_hash) VALUES ('6f1c2e4a-0b7d-4c3e-9a5f-1e2d3c4b5a69', 'old@example.com', 'h');`);
+      const repo = new SqlUserRepository(client);
+      await repo.migrate();
+      await repo.migrate();
+      expect(await repo.findByEmail('old@example.com')).toMatchObject({ id: '6f1c2e4a-0b7d-4c3e-9a5f-1e2d3c4b5a69', emailVerified: false, passwordHash: 'h' });
+      expect(await repo.markEmailVerified('6f1c2e4a-0b7d-4c3e-9a5f-1e2d3c4b5a69', 'old@example.com')).toBe(true);
+      await repo.migrate();
+      expect((await repo.findByEmail('old@example.com'))?.emailVerified).toBe(true);
+    } finally {
+      await client.close();
+      await db.drop();
+    }
+  });
+});

@@ -29,7 +29,7 @@ describe('UsersModule wiring', () => {
     const registered = await credentials.register('Wiring@Example.com', PASSWORD);
     expect(registered).toEqual({ ok: true, user: { id: expect.any(String), email: 'Wiring@Example.com' } });
     if (!registered.ok) return;
-    expect(await credentials.verify('wiring@example.com', PASSWORD)).toEqual({ id: registered.user.id });
+    expect(await credentials.verify('wiring@example.com', PASSWORD)).toEqual({ id: registered.user.id, emailVerified: false });
     expect((await repo.findById(registered.user.id))?.email).toBe('Wiring@Example.com');
 
     await moduleRef.close();
@@ -50,7 +50,7 @@ describe('UsersModule wiring', () => {
       // A second boot on the same directory: the migration is idempotent and the account is there.
       moduleRef = await usersModule({ EMBEDDED_DATA_DIR: dataDir }).compile();
       const verified = await moduleRef.get<CredentialsPort>(CREDENTIALS_PORT).verify('persist@example.com', PASSWORD);
-      expect(verified).toEqual({ id: registered.ok ? registered.user.id : 'unreachable' });
+      expect(verified).toEqual({ id: registered.ok ? registered.user.id : 'unreachable', emailVerified: false });
     } finally {
       await moduleRef?.close();
       rmSync(root, { recursive: true, force: true });
@@ -64,7 +64,7 @@ describe('UsersModule wiring', () => {
       const credentials = moduleRef.get<CredentialsPort>(CREDENTIALS_PORT);
       const registered = await credentials.register('pg@example.com', PASSWORD);
       expect(registered.ok).toBe(true);
-      expect(await credentials.verify('PG@example.com', PASSWORD)).toEqual({ id: registered.ok ? registered.user.id : '' });
+      expect(await credentials.verify('PG@example.com', PASSWORD)).toEqual({ id: registered.ok ? registered.user.id : '', emailVerified: false });
       const client = moduleRef.get<SqlClient>(SQL_CLIENT);
       await moduleRef.close();
       await expect(client.query('SELECT 1')).rejects.toThrow();

@@ -1,8 +1,12 @@
 /*
  * The minimal sign-in page of the browser profile: plain HTML, one script and one stylesheet
  * served as separate files (the CSP is `default-src 'self'`: no inline script or style). The page
- * never sees a token: the session lives in the HttpOnly cookie; the page only holds the CSRF
- * token it reads from GET /auth/browser/session and sends as X-CSRF-Token.
+ * never sees a session token: the session lives in the HttpOnly cookie; the page only holds the
+ * CSRF token it reads from GET /auth/browser/session and sends as X-CSRF-Token.
+ *
+ * The same page has the recovery views: "forgot password" (#forgot), and the two views a mailed
+ * link opens, /signin/reset?token=… (choose a new password) and /signin/verify?token=… (verify
+ * the address, at once). Those take the token out of the address bar before anything else.
  */
 
 export const SIGN_IN_HTML = `<!doctype html>
@@ -24,6 +28,28 @@ export const SIGN_IN_HTML = `<!doctype html>
       <label>Password <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024"></label>
       <button id="signin" type="submit">Sign in</button>
     </form>
+    <p><a id="forgot-link" href="/signin#forgot">Forgot your password?</a></p>
+    <p id="resend-box" hidden><button id="resend-verification" type="button">Send the verification link again</button></p>
+  </section>
+  <section id="forgot" hidden>
+    <h2>Forgot your password?</h2>
+    <form id="forgot-form" autocomplete="on">
+      <label>Email <input id="forgot-email" name="email" type="email" autocomplete="username" required maxlength="254"></label>
+      <button id="forgot-send" type="submit">Send me a reset link</button>
+    </form>
+    <p><a class="back" href="/signin">Back to sign in</a></p>
+  </section>
+  <section id="reset" hidden>
+    <h2>Choose a new password</h2>
+    <form id="reset-form" autocomplete="off">
+      <label>New password <input id="new-password" name="new-password" type="password" autocomplete="new-password" required maxlength="1024"></label>
+      <button id="reset-submit" type="submit">Set the new password</button>
+    </form>
+    <p><a class="back" href="/signin#forgot">Ask for a new link</a></p>
+  </section>
+  <section id="verify" hidden>
+    <h2>Email verification</h2>
+    <p><a class="back" href="/signin">Continue to sign in</a></p>
   </section>
   <section id="signed-in" hidden>
     <p>Signed in as user <code id="whoami"></code> (session <code id="current-sid"></code>).</p>
@@ -34,6 +60,7 @@ export const SIGN_IN_HTML = `<!doctype html>
       <button id="signout-all" type="button">Sign out everywhere</button>
     </p>
   </section>
+  <p id="notice" role="status"></p>
   <p id="error" role="alert"></p>
 </main>
 </body>
@@ -46,11 +73,13 @@ input { display: block; width: 100%; padding: .4rem; box-sizing: border-box; }
 button { margin: .5rem .5rem .5rem 0; padding: .4rem .8rem; }
 li { margin: .4rem 0; }
 #error { color: #b00020; }
+#notice { color: #1b5e20; }
 `;
 
 export const SIGN_IN_JS = `'use strict';
 (function () {
   var csrfToken = null;
+  var resetToken = '';
   function $(id) { return document.getElementById(id); }
 
   async function api(method, path, body) {
@@ -98,16 +127,14 @@ export const SIGN_IN_JS = `'use strict';
     var s = await api('GET', '/auth/browser/session');
     if (s.status !== 200) {
       csrfToken = null;
-      $('signed-in').hidden = true;
-      $('signed-out').hidden = false;
+      show('signed-out');
       $('status').textContent = 'Signed out';
       return;
     }
     csrfToken = s.data.csrfToken;
     $('whoami').textContent = s.data.sub;
     $('current-sid').textContent = s.data.sid;
-    $('signed-out').hidden = true;
-    $('signed-in').hidden = false;
+    show('signed-in');
     $('status').textContent = 'Signed in';
     var list = await api('GET', '/auth/sessions');
     if (list.status === 200) renderSessions(list.data.sessions);
@@ -120,17 +147,86 @@ export const SIGN_IN_JS = `'use strict';
     await refresh();
   }
 
+  var VIEWS = ['signed-out', 'signed-in', 'forgot', 'reset', 'verify'];
+  function show(view) {
+    VIEWS.forEach(function (v) { $(v).hidden = v !== view; });
+  }
+  function notice(text) { $('notice').textContent = text; }
+
+  /** The token of a mailed link, taken out of the address bar (history, screenshots, shoulder surfing). */
+  function takeToken() {
+    var token = new URLSearchParams(location.search).get('token');
+    history.replaceState(null, '', location.pathname);
+    return token || '';
+  }
+
+  function showForgot() {
+    show('forgot');
+    $('status').textContent = 'Password reset';
+    if ($('email').value) $('forgot-email').value = $('email').value;
+  }
+
+  async function verifyEmail(token) {
+    show('verify');
+    $('status').textContent = 'Verifying your email address…';
+    var r = await api('POST', '/auth/email/verify', { token: token });
+    $('status').textContent = 'Email verification';
+    if (r.status === 204) notice('Your email address is verified.');
+    showError(r.status === 204 ? null : r);
+  }
+
   document.addEventListener('DOMContentLoaded', function () {
     $('signin-form').addEventListener('submit', async function (ev) {
       ev.preventDefault();
       var r = await api('POST', '/auth/browser/login', { email: $('email').value, password: $('password').value });
       $('password').value = '';
+      notice('');
       showError(r.status === 200 ? null : r);
+      $('resend-box').hidden = !(r.data && r.data.code === 'EMAIL_NOT_VERIFIED');
+      await refresh();
+    });
+    $('resend-verification').addEventListener('click', async function () {
+      var r = await api('POST', '/auth/email/verify/resend', { email: $('email').value });
+      showError(r.status === 202 ? null : r);
+      if (r.status === 202) notice('If this address still needs verifying, a new link is on its way.');
+    });
+    $('forgot-link').addEventListener('click', function (ev) {
+      ev.preventDefault();
+      history.replaceState(null, '', '/signin#forgot');
+      notice('');
+      showError(null);
+      showForgot();
+    });
+    $('forgot-form').addEventListener('submit', async function (ev) {
+      ev.preventDefault();
+      var r = await api('POST', '/auth/password/forgot', { email: $('forgot-email').value });
+      showError(r.status === 202 ? null : r);
+      if (r.status === 202) notice('If an account uses this address, a reset link is on its way. It works for a short while, once.');
+    });
+    $('reset-form').addEventListener('submit', async function (ev) {
+      ev.preventDefault();
+      var r = await api('POST', '/auth/password/reset', { token: resetToken, newPassword: $('new-password').value });
+      showError(r.status === 204 ? null : r);
+      if (r.status !== 204) return;
+      $('new-password').value = '';
+      resetToken = '';
+      history.replaceState(null, '', '/signin');
+      notice('Your password was changed and every session signed out. Sign in with the new password.');
       await refresh();
     });
     $('signout').addEventListener('click', function () { return signOut('/auth/logout'); });
     $('signout-all').addEventListener('click', function () { return signOut('/auth/logout-all'); });
-    refresh();
+    if (location.pathname === '/signin/reset') {
+      resetToken = takeToken();
+      show('reset');
+      $('status').textContent = 'Password reset';
+    } else if (location.pathname === '/signin/verify') {
+      verifyEmail(takeToken());
+    } else if (location.hash === '#forgot') {
+      showForgot();
+    } else {
+      refresh();
+    }
   });
 })();
 `;

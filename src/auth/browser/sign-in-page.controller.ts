@@ -24,7 +24,8 @@ const pageHeaders = (): MethodDecorator => (target, key, descriptor) => {
 @UseFilters(ProblemDetailsFilter)
 @Controller('signin')
 export class SignInPageController {
-  @Get()
+  /** The page; /signin/reset and /signin/verify are the views mailed links open (?token=…). */
+  @Get(['', 'reset', 'verify'])
   @pageHeaders()
   @Header('Content-Type', 'text/html; charset=utf-8')
   page(): string {

@@ -5,6 +5,7 @@ import type { Logger as PinoLogger } from 'pino';
 import type { SigningAlgorithm } from '../tokens/signing-keys.loader';
 import type { LockoutPolicy } from '../abuse/login-attempt-store.port';
 import type { DeviceBindingMode } from '../sessions/device-binding';
+import type { MailSender } from '../mail/mail.port';
 
 export type CompromiseAction = 'REVOKE_SESSION' | 'REVOKE_ALL';
 
@@ -78,6 +79,24 @@ export interface AuthSettings {
   readonly bindingMismatchAction: 'reject' | 'revoke';
   /** Seconds: @RequireRecentAuth() routes need an auth_time at most this old (unless they say otherwise). */
   readonly reauthMaxAge: number;
+  /** Outgoing mail: verification and password-reset links. */
+  readonly mail: {
+    /** smtp:// or smtps:// (MAIL_URL). Null: each message is written to the log (refused in production). */
+    readonly url: string | null;
+    /** The From of every message (MAIL_FROM). */
+    readonly from: string;
+  };
+  /** Email verification and password reset. Seconds. */
+  readonly recovery: {
+    /** How long a password-reset link works. */
+    readonly resetTokenTtl: number;
+    /** How long an email-verification link works. */
+    readonly verifyTokenTtl: number;
+    /** Reset or verification requests one account may receive (each kind), whoever asks, per window. */
+    readonly mailLimit: { readonly windowSeconds: number; readonly max: number };
+    /** Refuse login to an account whose address is not verified (checked after the password). */
+    readonly requireVerifiedEmail: boolean;
+  };
 }
 
 type Partially<T> = { readonly [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? Partial<T[K]> : T[K] };
@@ -91,6 +110,8 @@ export interface AuthModuleOptions extends Partially<AuthSettings> {
   readonly redis?: Redis;
   /** The host's logger for the audit trail; default: a pino logger on stdout. */
   readonly auditLogger?: AuditLogger;
+  /** The host's own mail transport, used instead of one opened from `mail.url`. */
+  readonly mailSender?: MailSender;
 }
 
 const SECOND = 1000;
@@ -150,7 +171,20 @@ export function resolveAuthSettings(o: AuthModuleOptions): AuthSettings {
     deviceBinding: o.deviceBinding ?? 'ua',
     bindingMismatchAction: o.bindingMismatchAction ?? 'revoke',
     reauthMaxAge: o.reauthMaxAge ?? 300,
+    mail: { url: null, from: defaultMailFrom(o.browser?.publicOrigins), ...o.mail },
+    recovery: {
+      resetTokenTtl: 1800,
+      verifyTokenTtl: 86400,
+      requireVerifiedEmail: false,
+      ...o.recovery,
+      mailLimit: { windowSeconds: 3600, max: 3, ...o.recovery?.mailLimit },
+    },
   };
+}
+
+/** no-reply at the host of the first public origin (localhost without one). */
+export function defaultMailFrom(publicOrigins: readonly string[] | undefined): string {
+  return `no-reply@${publicOrigins?.[0] ? new URL(publicOrigins[0]).hostname : 'localhost'}`;
 }
 
 /** The settings token: AuthSettings resolved from the module options. */

@@ -7,6 +7,21 @@ export const CREDENTIALS_PORT = Symbol('CREDENTIALS_PORT');
 export interface VerifiedUser {
   /** Stable opaque user id (becomes the access token's `sub`). At most 64 ASCII characters. */
   readonly id: string;
+  /** Whether the account's address is verified; absent counts as not verified. */
+  readonly emailVerified?: boolean;
+}
+
+/** What the recovery flows (verification, password reset) need to know about an account. */
+export interface AccountView {
+  readonly id: string;
+  /** Normalised (trimmed, lower-cased). */
+  readonly email: string;
+  readonly emailVerified: boolean;
+  /**
+   * Opaque, and different after every password change (e.g. derived from the password hash,
+   * whose salt is new each time). A reset link is bound to it: changing the password kills it.
+   */
+  readonly passwordStamp: string;
 }
 
 export type RegisterResult =
@@ -19,6 +34,11 @@ export type ChangePasswordResult =
   | { readonly ok: false; readonly reason: 'INVALID_CREDENTIALS' }
   | { readonly ok: false; readonly reason: 'PASSWORD_REJECTED'; readonly detail: string };
 
+export type NewPasswordResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: 'NOT_FOUND' }
+  | { readonly ok: false; readonly reason: 'PASSWORD_REJECTED'; readonly detail: string };
+
 export interface CredentialsPort {
   /**
    * Checks an email and password. Must take the same time whether or not the email exists
@@ -27,10 +47,15 @@ export interface CredentialsPort {
    */
   verify(email: string, password: string): Promise<VerifiedUser | null>;
   register(email: string, password: string): Promise<RegisterResult>;
-  /**
-   * The account's email, as a login would give it, or null for an unknown id. Auth keys the login
-   * lockout by email: a wrong current password at a password change counts on the same counters.
-   */
-  emailOf(userId: string): Promise<string | null>;
   changePassword(userId: string, currentPassword: string, newPassword: string): Promise<ChangePasswordResult>;
+  /** The account with this address (as typed: the port normalises it), or null. */
+  accountByEmail(email: string): Promise<AccountView | null>;
+  /** Null for an unknown id, including one that is not an id at all. */
+  accountById(userId: string): Promise<AccountView | null>;
+  /** Marks the address verified, if it is still the account's address. False: no such account and address. */
+  markEmailVerified(userId: string, email: string): Promise<boolean>;
+  /** Whether the password policy accepts `newPassword` for this account, without changing anything. */
+  checkNewPassword(userId: string, newPassword: string): Promise<NewPasswordResult>;
+  /** Sets a new password (the policy applies) without the current one: the caller proved the reset. */
+  resetPassword(userId: string, newPassword: string): Promise<NewPasswordResult>;
 }

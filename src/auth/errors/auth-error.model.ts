@@ -24,6 +24,8 @@ export const AUTH_ERROR_CODES = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Request body must be application/json' },
   EMAIL_TAKEN: { status: 409, title: 'An account with this email already exists' },
   PASSWORD_REJECTED: { status: 400, title: 'Password does not meet the policy' },
+  RECOVERY_TOKEN_INVALID: { status: 400, title: 'The link is invalid, has expired or was already used' },
+  EMAIL_NOT_VERIFIED: { status: 403, title: 'The email address of this account is not verified' },
   NOT_FOUND: { status: 404, title: 'Not found' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   FORBIDDEN: { status: 403, title: 'Forbidden' },

@@ -20,6 +20,7 @@ import { BrowserSessionService } from '../browser/browser-session.service';
 import { requestOriginOf } from '../browser/request-origin';
 import { JsonBodyInterceptor } from './json-body.interceptor';
 import { ProblemDetailsFilter } from './problem-details.filter';
+import { AccountRecoveryService } from '../recovery/account-recovery.service';
 
 interface TokenResponse {
   accessToken: string;
@@ -48,6 +49,7 @@ export class AuthController {
     private readonly auth: SessionLifecycleService,
     private readonly browser: BrowserSessionService,
     @Inject(AUTH_SETTINGS) private readonly options: AuthSettings,
+    private readonly recovery: AccountRecoveryService,
   ) {}
 
   @Public()
@@ -55,8 +57,10 @@ export class AuthController {
   @throttled
   @validated
   @HttpCode(201)
-  register(@Body() body: RegisterDto, @Req() req: Request): Promise<{ id: string; email: string }> {
-    return this.auth.register(body.email, body.password, clientOf(req));
+  async register(@Body() body: RegisterDto, @Req() req: Request): Promise<{ id: string; email: string }> {
+    const user = await this.auth.register(body.email, body.password, clientOf(req));
+    this.recovery.sendVerification(user, requestOriginOf(req).selfOrigin, clientOf(req));
+    return user;
   }
 
   @Public()

@@ -43,3 +43,18 @@ export class ChangePasswordDto {
   @IsString() @MaxLength(1024) currentPassword!: string;
   @IsString() @MaxLength(1024) newPassword!: string;
 }
+
+/** Forgot password, resend verification: the address is only counted and looked up, never echoed. */
+export class EmailDto {
+  @IsString() @MaxLength(254) @IsEmailAddress() email!: string;
+}
+
+export class RecoveryTokenDto {
+  // Longer than any token we issue: refused by shape (RECOVERY_TOKEN_INVALID), bounded here.
+  @IsString() @MaxLength(512) token!: string;
+}
+
+export class ResetPasswordDto {
+  @IsString() @MaxLength(512) token!: string;
+  @IsString() @MaxLength(1024) newPassword!: string;
+}

@@ -26,6 +26,10 @@ export const AUDIT_EVENTS = [
   'csrf.failure',
   'rate_limited',
   'reauth.required',
+  'password.reset_requested',
+  'password.reset',
+  'email.verified',
+  'mail.failed',
 ] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 

@@ -37,21 +37,24 @@ describe('SessionLifecycleService.login: one password verification on every path
   ]);
   let verifyCalls: number;
   const changed: string[] = [];
-  const credentials: CredentialsPort = {
+  const credentials = {
     async verify(email: string, password: string): Promise<VerifiedUser | null> {
       verifyCalls++;
       const u = users.get(email.trim().toLowerCase());
       return u && u.password === password ? { id: u.id } : null;
     },
     register: async () => ({ ok: false, reason: 'EMAIL_TAKEN' }),
-    emailOf: async (userId) => [...users].find(([, u]) => u.id === userId)?.[0] ?? null,
+    accountById: async (userId: string) => {
+      const email = [...users].find(([, u]) => u.id === userId)?.[0];
+      return email === undefined ? null : { id: userId, email, emailVerified: true, passwordStamp: 'stamp' };
+    },
     async changePassword(userId, current) {
       const u = [...users.values()].find((x) => x.id === userId);
       if (!u || u.password !== current) return { ok: false, reason: 'INVALID_CREDENTIALS' };
       changed.push(userId);
       return { ok: true };
     },
-  };
+  } as Partial<CredentialsPort> as CredentialsPort;
   let now = Date.now();
   const clock = { now: () => now };
   const audit = { record: jest.fn() };
@@ -63,6 +66,7 @@ describe('SessionLifecycleService.login: one password verification on every path
     compromiseAction: 'REVOKE_ALL',
     lockout: DEFAULT_LOCKOUT_POLICY,
     bindingMismatchAction: 'revoke',
+    recovery: { requireVerifiedEmail: false },
   } as unknown as AuthSettings;
 
   const service = new SessionLifecycleService(

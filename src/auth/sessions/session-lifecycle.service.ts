@@ -115,6 +115,11 @@ export class SessionLifecycleService {
       throw new AuthError('INVALID_CREDENTIALS');
     }
     await this.attempts.succeeded(keys, this.clock.now(), this.options.lockout);
+    // Only now: the answer says the address is unverified to whoever knows the password, no one else.
+    if (this.options.recovery.requireVerifiedEmail && user.emailVerified !== true) {
+      this.audit.record('login.failure', { userId: user.id, reason: 'email not verified' }, client);
+      throw new AuthError('EMAIL_NOT_VERIFIED');
+    }
     return user;
   }
 
@@ -272,10 +277,16 @@ export class SessionLifecycleService {
   }
 
   async logoutAll(principal: AuthPrincipal, client: ClientContext = {}): Promise<void> {
-    const now = this.clock.now();
-    await this.sessions.revokeAll(principal.sub, now, this.options.sessionAbsoluteTtl * 1000);
-    await this.publishRevocation({ kind: 'user', userId: principal.sub, cutoff: now, expiresAt: this.revocationExpiry(now) }, now);
+    await this.endAllSessions(principal.sub);
     this.audit.record('logout_all', { userId: principal.sub, sid: principal.sid }, client);
+  }
+
+  /** Ends every session of the user, API and browser, and their outstanding access tokens. */
+  async endAllSessions(userId: string): Promise<void> {
+    const now = this.clock.now();
+    // The cut-off must outlive the longest session of either kind.
+    await this.sessions.revokeAll(userId, now, Math.max(this.options.sessionAbsoluteTtl, this.options.browser.absoluteTtl) * 1000);
+    await this.publishRevocation({ kind: 'user', userId, cutoff: now, expiresAt: this.revocationExpiry(now) }, now);
   }
 
   /**
@@ -286,7 +297,7 @@ export class SessionLifecycleService {
    * password once more (one hash more, on the success path only).
    */
   async changePassword(principal: AuthPrincipal, currentPassword: string, newPassword: string, client: ClientContext = {}): Promise<void> {
-    const email = await this.credentials.emailOf(principal.sub);
+    const email = (await this.credentials.accountById(principal.sub))?.email ?? null;
     if (email === null) throw new AuthError('INVALID_CREDENTIALS');
     await this.verifyCredentials(email, currentPassword, client, principal);
     const result = await this.credentials.changePassword(principal.sub, currentPassword, newPassword);
