@@ -32,6 +32,8 @@ import { AuthErrorFilter } from './http/problem-details.filter';
 import { AuthenticationGuard } from './access/authentication.guard';
 import { AccessTokenStrategy } from './access/access-token.strategy';
 import { JwksController } from './http/jwks.controller';
+import { IntrospectionController } from './http/introspection.controller';
+import { IntrospectionService } from './introspection/introspection.service';
 import { MethodNotAllowedController } from './http/method-not-allowed.controller';
 import { connectQuietly, createRedisConnection, duplicateRedisConnection, REDIS_CONNECTION } from './redis/redis-connection.factory';
 import { RedisRevocationStore } from './revocation/revocation-store.redis-adapter';
@@ -143,6 +145,7 @@ const providers: Provider[] = [
   AuthThrottlerGuard,
   CredentialVolumeGuard,
   FailedAttemptLimiter,
+  IntrospectionService,
   AuthenticationGuard,
   RecentAuthGuard,
   AccessTokenService,
@@ -166,7 +169,7 @@ const providers: Provider[] = [
  */
 @Module({
   // MethodNotAllowedController last: it answers only what the others did not match.
-  controllers: [AuthController, SessionsController, JwksController, BrowserController, SignInPageController, MetricsController, RecoveryController, MethodNotAllowedController],
+  controllers: [AuthController, SessionsController, JwksController, BrowserController, SignInPageController, MetricsController, RecoveryController, IntrospectionController, MethodNotAllowedController],
   providers,
   // What a host's @UseGuards(AuthenticationGuard), @RequireRecentAuth() and health checks need.
   exports: [AUTH_SETTINGS, AuthReadiness, RequestAuthenticator, AuthenticationGuard, RecentAuthGuard, AuthAudit, AuthMetrics, CLOCK],

@@ -205,6 +205,23 @@ describe('loadConfig', () => {
     expect(refusal({ REFRESH_TOKEN_TTL: '1209600' })).toBe('REFRESH_STORAGE_TTL');
   });
 
+  it('AUTH_INTROSPECTION_CLIENTS: name:secret pairs, secrets of 32+ characters, distinct names; a refusal never echoes a secret', () => {
+    const secret = 's'.repeat(32);
+    expect(loadConfig({}).introspection).toEqual({ clients: [], max: 100000 });
+    expect(loadConfig({ AUTH_INTROSPECTION_CLIENTS: `orders:${secret}, billing.v2:${secret}x` }).introspection.clients).toEqual([
+      { name: 'orders', secret },
+      { name: 'billing.v2', secret: `${secret}x` },
+    ]);
+    for (const bad of [`orders:${'s'.repeat(31)}`, `:${secret}`, secret, `or ders:${secret}`, `a:${secret},a:${secret}`]) {
+      expect(refusal({ AUTH_INTROSPECTION_CLIENTS: bad })).toBe('AUTH_INTROSPECTION_CLIENTS');
+      try {
+        loadConfig({ AUTH_INTROSPECTION_CLIENTS: bad });
+      } catch (e) {
+        expect((e as Error).message).not.toContain('sssss');
+      }
+    }
+  });
+
   describe('mail and account recovery', () => {
     it('default to the log adapter, 30-minute reset links, 24-hour verification links, 3 mails per account per hour', () => {
       expect(loadConfig({})).toMatchObject({

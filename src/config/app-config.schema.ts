@@ -84,6 +84,8 @@ export interface AppConfig {
     readonly mailLimit: { readonly windowSeconds: number; readonly max: number };
     readonly requireVerifiedEmail: boolean;
   };
+  /** AUTH_INTROSPECTION_CLIENTS (name:secret,…) and AUTH_INTROSPECTION_MAX. */
+  readonly introspection: { readonly clients: ReadonlyArray<{ readonly name: string; readonly secret: string }>; readonly max: number };
 }
 
 export class ConfigError extends Error {
@@ -215,6 +217,24 @@ function clientId(env: Env, issuer: string): string {
   return v;
 }
 
+/** `name:secret,…`: names of letters, digits, `._-`; secrets of at least 32 characters, no comma. */
+function introspectionClients(env: Env, name: string): Array<{ name: string; secret: string }> {
+  const v = raw(env, name);
+  if (v === undefined) return [];
+  const seen = new Set<string>();
+  return v.split(',').map((item) => {
+    const i = item.indexOf(':');
+    const client = i > 0 ? item.slice(0, i).trim() : '';
+    const secret = i > 0 ? item.slice(i + 1).trim() : '';
+    // The received value is never echoed: it holds secrets.
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(client) || secret.length < 32 || seen.has(client)) {
+      throw new ConfigError(name, 'must be a comma-separated list of name:secret (distinct names of letters, digits, . _ -; secrets of at least 32 characters)', undefined);
+    }
+    seen.add(client);
+    return { name: client, secret };
+  });
+}
+
 export function loadConfig(env: Env = process.env): AppConfig {
   const nodeEnv = raw(env, 'NODE_ENV') ?? 'development';
   const production = nodeEnv === 'production';
@@ -281,6 +301,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       },
       requireVerifiedEmail: bool(env, 'AUTH_REQUIRE_VERIFIED_EMAIL', false),
     },
+    introspection: { clients: introspectionClients(env, 'AUTH_INTROSPECTION_CLIENTS'), max: int(env, 'AUTH_INTROSPECTION_MAX', 100000, 1, 10000000) },
   };
   if (production) assertProductionSafe(config);
   return Object.freeze(config);

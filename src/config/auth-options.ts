@@ -35,5 +35,6 @@ export function authOptionsFromConfig(c: AppConfig): AuthModuleOptions {
     // MAIL_FROM unset: the module's default (no-reply at the public origin's host).
     mail: c.mail.from ? { url: c.mail.url, from: c.mail.from } : { url: c.mail.url },
     recovery: c.recovery,
+    introspection: c.introspection,
   };
 }

@@ -97,6 +97,8 @@ export interface AuthSettings {
     /** Refuse login to an account whose address is not verified (checked after the password). */
     readonly requireVerifiedEmail: boolean;
   };
+  /** RFC 7662 token introspection for sibling services: its clients (HTTP Basic), and requests per client and rate-limit window. Empty: the endpoint answers 401 to everyone. */
+  readonly introspection: { readonly clients: ReadonlyArray<{ readonly name: string; readonly secret: string }>; readonly max: number };
 }
 
 type Partially<T> = { readonly [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? Partial<T[K]> : T[K] };
@@ -179,6 +181,7 @@ export function resolveAuthSettings(o: AuthModuleOptions): AuthSettings {
       ...o.recovery,
       mailLimit: { windowSeconds: 3600, max: 3, ...o.recovery?.mailLimit },
     },
+    introspection: { clients: [], max: 100000, ...o.introspection },
   };
 }
 

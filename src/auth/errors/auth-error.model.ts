@@ -26,6 +26,7 @@ export const AUTH_ERROR_CODES = {
   PASSWORD_REJECTED: { status: 400, title: 'Password does not meet the policy' },
   RECOVERY_TOKEN_INVALID: { status: 400, title: 'The link is invalid, has expired or was already used' },
   EMAIL_NOT_VERIFIED: { status: 403, title: 'The email address of this account is not verified' },
+  CLIENT_UNAUTHORIZED: { status: 401, title: 'Client authentication failed' },
   NOT_FOUND: { status: 404, title: 'Not found' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   FORBIDDEN: { status: 403, title: 'Forbidden' },

@@ -20,6 +20,7 @@ export const AUTH_ROUTES: Readonly<Record<string, readonly string[]>> = {
   'auth/email/verify': ['POST'],
   'auth/email/verify/resend': ['POST'],
   'auth/me': ['GET'],
+  'auth/introspect': ['POST'],
   'auth/sessions': ['GET'],
   'auth/sessions/:id': ['DELETE'],
   'auth/browser/login': ['POST'],

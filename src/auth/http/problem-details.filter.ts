@@ -74,6 +74,8 @@ function wwwAuthenticate(code: AuthErrorCode, maxAge?: number): string {
   // RFC 9470 (step-up authentication challenge).
   if (code === 'REAUTHENTICATION_REQUIRED') return `Bearer error="insufficient_user_authentication", max_age=${maxAge ?? 0}`;
   if (code === 'ACCESS_TOKEN_MISSING') return 'Bearer';
+  // RFC 7662 §2.1: the introspection endpoint authenticates its clients with HTTP Basic.
+  if (code === 'CLIENT_UNAUTHORIZED') return 'Basic realm="introspection", charset="UTF-8"';
   if (code === 'ACCESS_TOKEN_INVALID' || code === 'ACCESS_TOKEN_EXPIRED' || code === 'SESSION_REVOKED') {
     return 'Bearer error="invalid_token"';
   }

@@ -30,6 +30,7 @@ export const AUDIT_EVENTS = [
   'password.reset',
   'email.verified',
   'mail.failed',
+  'token.introspected',
 ] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 
