@@ -1,12 +1,11 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { constants as cryptoConstants, KeyObject, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
+import { constants as cryptoConstants, KeyObject, randomBytes, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 import { AuthError } from '../errors/auth-error.model';
 import { Clock, CLOCK } from '../common/clock.port';
 import { AUTH_SETTINGS, AuthSettings } from '../common/auth-settings';
 import { SIGNING_KEYS } from './tokens.constants';
 import { ALLOWED_ALGORITHMS, SigningKeySet, VerificationKey } from './signing-keys.loader';
 import { isSessionId } from './session-id.codec';
-import { randomBytesPooled } from './random-bytes.pool';
 import { inlineSignature, SigningThread, type PendingSignature } from './signing.thread';
 
 /** What a verified access token says. Nothing personal: ids and times only. */
@@ -115,7 +114,7 @@ export class AccessTokenService implements OnModuleDestroy {
       aud: this.options.audience,
       sub: input.sub,
       sid: input.sid,
-      jti: randomBytesPooled(16).toString('base64url'),
+      jti: randomBytes(16).toString('base64url'),
       iat,
       exp: iat + expiresIn,
       auth_time: input.authTime,
