@@ -54,7 +54,7 @@ const PAIRED = process.env.BENCH_AB_PAIRED === '1';
 // With BENCH_AB_DIR: alternate the load between the two apps every this many ms for
 // BENCH_DURATION × BENCH_REPEATS seconds per kind of request, instead of whole runs.
 const ALTERNATE_MS = Number(process.env.BENCH_AB_ALTERNATE_MS ?? 0);
-// With BENCH_AB_DIR: extra environment for the other app only, e.g. "AUTH_SIGNING_THREAD=false"
+// With BENCH_AB_DIR: extra environment for the other app only, e.g. "AUTH_DEVICE_BINDING=off"
 // (BENCH_AB_DIR=. then compares one build under two settings).
 const AB_ENV = Object.fromEntries(
   (process.env.BENCH_AB_ENV ?? '')
@@ -217,17 +217,6 @@ function request(port, method, p, { headers = {}, body } = {}) {
     req.end();
   });
 }
-/** auth_refresh_signatures_total from the app's /metrics, or null when it has no signing thread. */
-async function signingShare(port) {
-  const res = await request(port, 'GET', '/metrics');
-  const text = typeof res.body === 'string' ? res.body : '';
-  const count = (on) => Number(new RegExp(`^auth_refresh_signatures_total\\{on="${on}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
-  const thread = count('thread');
-  const eventLoop = count('event_loop');
-  if (!Number.isFinite(thread) || !Number.isFinite(eventLoop)) return null;
-  return { thread, eventLoop, threadShare: +(thread / Math.max(1, thread + eventLoop)).toFixed(4) };
-}
-
 const safeJson = (t) => {
   try {
     return JSON.parse(t);
@@ -487,11 +476,7 @@ async function main() {
     ]),
   );
 
-  // How the refreshes' access tokens were signed: on the signing thread during the rotate call,
-  // or on the event loop because the thread had not finished (auth_refresh_signatures_total).
-  const signatures = await signingShare(ours.port);
   if (ONLY) {
-    if (signatures) log(`refresh signatures: ${signatures.thread} on the signing thread, ${signatures.eventLoop} on the event loop (${signatures.threadShare} on the thread)`);
     for (const [k, v] of Object.entries(summary)) log(`${k}: ${v.rps.toFixed(0)} req/s, p50 ${v.p50} ms, p99 ${v.p99} ms, app CPU ${v.appCpuUsPerRequest} µs/req${v.appSyscallsPerRequest === undefined ? '' : `, ${v.appSyscallsPerRequest} syscalls/req`}${v.redisUsPerRequest === undefined ? '' : `, Redis ${v.redisUsPerRequest} µs/req`}`);
     const ref = runs['ours live reference'];
     if (ref && runs['ours refresh']) log(`refresh ÷ live ${roundRatio(runs['ours refresh'], ref).toFixed(3)} (median of per-repeat ratios; per repeat ${perRepeat(runs['ours refresh'], ref).join(' ')})`);
@@ -599,7 +584,6 @@ async function main() {
       oursMeOverLive: perRepeat(runs['ours me'], runs['ours live reference']),
       oursRefreshOverLive: perRepeat(runs['ours refresh'], runs['ours live reference']),
     },
-    refreshSignatures: signatures,
     fineLatencyMs: { live: fineLive, me: fineMe, p99Overhead: fineMe.p99 - fineLive.p99, p50Overhead: fineMe.p50 - fineLive.p50 },
     propagationMs: {
       trials: PROPAGATION_TRIALS,
@@ -881,7 +865,6 @@ ratio /auth/me ÷ /health/live (baseline)  ${f(r.ratios.baselineMeOverLive)}
 ratio /auth/refresh ÷ /health/live (ours) ${f(r.ratios.oursRefreshOverLive)}   goal ≥ 0.50
   (ratios: median of per-repeat ratios; per repeat me ${r.ratiosPerRepeat.oursMeOverLive.join(' ')}, refresh ${r.ratiosPerRepeat.oursRefreshOverLive.join(' ')})
 Redis time per refresh: ${r.scenarios['ours refresh']?.redisUsPerRequest ?? '?'} µs (INFO commandstats, median of repeats)
-refresh signatures: ${r.refreshSignatures ? `${r.refreshSignatures.thread} on the signing thread, ${r.refreshSignatures.eventLoop} on the event loop` : 'no signing thread'}
 fine p99 latency: live ${f(r.fineLatencyMs.live.p99)} ms, me ${f(r.fineLatencyMs.me.p99)} ms, overhead ${f(r.fineLatencyMs.p99Overhead)} ms   goal ≤ 0.5
 propagation A→B: p50 ${f(r.propagationMs.p50)} ms, p99 ${f(r.propagationMs.p99)} ms, max ${f(r.propagationMs.max)} ms, not seen in 1 s: ${r.propagationMs.notSeenWithin1s}   goal p99 ≤ 50
 login ×16: ${r.loginUnderLoad.loginsPerSecond.toFixed(1)} logins/s, event-loop delay p99 ${f(r.loginUnderLoad.eventLoopDelayMs.p99)} ms (max ${f(r.loginUnderLoad.eventLoopDelayMs.max)}), /health/live p99 ${f(r.loginUnderLoad.healthLiveP99Ms)} ms   goal ELD p99 < 20

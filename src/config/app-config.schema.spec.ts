@@ -35,7 +35,6 @@ describe('loadConfig', () => {
       deviceBinding: 'ua',
       bindingMismatchAction: 'revoke',
       reauthMaxAge: 300,
-      signingThread: true,
     });
     expect(Object.isFrozen(c)).toBe(true);
   });
@@ -67,7 +66,6 @@ describe('loadConfig', () => {
       AUTH_RATE_LIMIT_WINDOW: '60',
       AUTH_RATE_LIMIT_MAX: '5',
       AUTH_DEVICE_BINDING: 'off',
-      AUTH_SIGNING_THREAD: 'false',
       AUTH_COMPROMISE_ACTION: 'REVOKE_SESSION',
       REDIS_URL: 'rediss://cache:6380/2',
       LOG_LEVEL: 'debug',
@@ -83,7 +81,6 @@ describe('loadConfig', () => {
       cookie: { secure: false, sameSite: 'Strict', httpOnly: true },
       rateLimit: { windowSeconds: 60, max: 5 },
       deviceBinding: 'off',
-      signingThread: false,
       compromiseAction: 'REVOKE_SESSION',
       redisUrl: 'rediss://cache:6380/2',
       logLevel: 'debug',
@@ -129,7 +126,6 @@ describe('loadConfig', () => {
       ['AUTH_BINDING_MISMATCH_ACTION', 'ignore'],
       ['AUTH_REAUTH_MAX_AGE', '5'],
       ['AUTH_REAUTH_MAX_AGE', 'recent'],
-      ['AUTH_SIGNING_THREAD', 'on'],
     ])('%s=%j', (variable, value) => {
       expect(refusal({ [variable]: value })).toBe(variable);
     });

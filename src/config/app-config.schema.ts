@@ -50,8 +50,6 @@ export interface AppConfig {
   readonly embeddedDataDir: string;
   /** Milliseconds the local revocation view may go without Redis before the guard asks Redis. */
   readonly revocationMaxStaleness: number;
-  /** AUTH_SIGNING_THREAD: sign refreshed access tokens on a helper thread. */
-  readonly signingThread: boolean;
   /** The browser profile: cookie sessions (seconds). */
   readonly browserSession: {
     /** A browser session unused this long is dead (NIST 800-63B AAL2: 30 min). */
@@ -206,7 +204,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     embeddedDataDir: raw(env, 'EMBEDDED_DATA_DIR') ?? './data',
     revocationMaxStaleness: int(env, 'AUTH_REVOCATION_MAX_STALENESS', 5000, 0, 600000),
-    signingThread: bool(env, 'AUTH_SIGNING_THREAD', true),
     browserSession: { idleTtl: browserIdleTtl, absoluteTtl: browserAbsoluteTtl, touchInterval: browserTouchInterval },
     publicOrigins: origins(env, 'AUTH_PUBLIC_ORIGIN'),
   };

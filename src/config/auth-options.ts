@@ -21,7 +21,6 @@ export function authOptionsFromConfig(c: AppConfig): AuthModuleOptions {
     },
     redisUrl: c.redisUrl,
     revocationMaxStaleness: c.revocationMaxStaleness,
-    signingThread: c.signingThread,
     browser: { ...c.browserSession, publicOrigins: c.publicOrigins },
     rateLimit: c.rateLimit,
     deviceBinding: c.deviceBinding,
