@@ -67,8 +67,7 @@ export class AccessTokenService {
   private signingInput(input: { sub: string; sid: string; authTime: number }): { data: string; expiresIn: number } {
     const iat = Math.floor(this.clock.now() / 1000);
     const expiresIn = this.options.accessTokenTtl;
-    // Signed with node:crypto rather than through @nestjs/jwt (jsonwebtoken): every refresh pays
-    // it (docs/performance.md).
+    // Signed with node:crypto on the KeyObject parsed once at boot (docs/performance.md).
     const payload = b64json({
       iss: this.options.issuer,
       aud: this.options.audience,
