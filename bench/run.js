@@ -22,7 +22,8 @@
  * A/B: BENCH_AB_DIR=<another checkout> also builds and starts that checkout's app ('other') and
  * runs its live, me and refresh scenarios right after ours in every repeat (same Redis, database
  * and keys), so the machine's drift hits both builds alike; BENCH_AB_PAIRED=1 loads both at the
- * same time instead; BENCH_AB_ENV="NAME=value …" sets the other app's environment apart.
+ * same time instead, BENCH_AB_ALTERNATE_MS=<ms> switches the load between them every <ms>;
+ * BENCH_AB_ENV="NAME=value …" sets the other app's environment apart.
  */
 const { spawn, fork, execFileSync } = require('node:child_process');
 const { generateKeyPairSync, randomBytes, randomUUID } = require('node:crypto');
@@ -51,7 +52,10 @@ const AB_DIR = process.env.BENCH_AB_DIR ? path.resolve(process.env.BENCH_AB_DIR)
 // With BENCH_AB_DIR: load both apps at the same time (BENCH_AB_PAIRED=1) instead of one after the
 // other, so that whatever else the machine runs at that moment slows both alike.
 const PAIRED = process.env.BENCH_AB_PAIRED === '1';
-// With BENCH_AB_DIR: extra environment for the other app only, e.g. "AUTH_SIGNING_THREAD=false"
+// With BENCH_AB_DIR: alternate the load between the two apps every this many ms for
+// BENCH_DURATION × BENCH_REPEATS seconds per kind of request, instead of whole runs.
+const ALTERNATE_MS = Number(process.env.BENCH_AB_ALTERNATE_MS ?? 0);
+// With BENCH_AB_DIR: extra environment for the other app only, e.g. "AUTH_DEVICE_BINDING=off"
 // (BENCH_AB_DIR=. then compares one build under two settings).
 const AB_ENV = Object.fromEntries(
   (process.env.BENCH_AB_ENV ?? '')
@@ -216,17 +220,6 @@ function request(port, method, p, { headers = {}, body } = {}) {
     req.end();
   });
 }
-/** auth_refresh_signatures_total from the app's /metrics, or null when it has no signing thread. */
-async function signingShare(port) {
-  const res = await request(port, 'GET', '/metrics');
-  const text = typeof res.body === 'string' ? res.body : '';
-  const count = (on) => Number(new RegExp(`^auth_refresh_signatures_total\\{on="${on}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? NaN);
-  const thread = count('thread');
-  const eventLoop = count('event_loop');
-  if (!Number.isFinite(thread) || !Number.isFinite(eventLoop)) return null;
-  return { thread, eventLoop, threadShare: +(thread / Math.max(1, thread + eventLoop)).toFixed(4) };
-}
-
 const safeJson = (t) => {
   try {
     return JSON.parse(t);
@@ -295,6 +288,16 @@ function cpuRead(proc) {
     proc.on('message', on);
     proc.send('cpu:read');
   });
+}
+
+/** The app's read and write system calls so far (Linux /proc; null elsewhere): socket writes are a large share of a request's cost on a VM. */
+function syscallsRead(proc) {
+  try {
+    const io = fs.readFileSync(`/proc/${proc.pid}/io`, 'utf8');
+    return Number(/syscr: (\d+)/.exec(io)[1]) + Number(/syscw: (\d+)/.exec(io)[1]);
+  } catch {
+    return null;
+  }
 }
 
 function ipcRead(proc) {
@@ -438,6 +441,7 @@ async function main() {
     if (Object.keys(scenarios).length === 0) throw new Error(`BENCH_SCENARIOS matched none of the scenarios`);
   }
   if (other && PAIRED) return pairedAB({ live, meOf, oursRefresh, otherRefresh, ours, other });
+  if (other && ALTERNATE_MS > 0) return alternatingAB({ ours, other, bearer, poolEmail, password });
   // Run before a scenario, outside its measured window (the logins' argon2 time is not refresh cost).
   // An app that sat idle while the other one was measured starts its first run cold (its first
   // /health/live ran ~15 % slower than the bracketing one after the refresh run): one untimed
@@ -460,13 +464,18 @@ async function main() {
     for (const [name, run] of Object.entries(scenarios)) {
       await prepare[name]?.();
       const cpu0 = measuredCpu(name) ? await cpuRead(appOf(name).proc) : 0;
+      const sys0 = measuredCpu(name) ? syscallsRead(appOf(name).proc) : null;
       const redis0 = name.endsWith(' refresh') ? await redisCommandUs(redisStats) : 0;
       const res = await run(DURATION);
       if (measuredCpu(name)) res.cpuUsPerRequest = (await cpuRead(appOf(name).proc) - cpu0) / res.requests;
+      if (sys0 !== null) res.syscallsPerRequest = (syscallsRead(appOf(name).proc) - sys0) / res.requests;
       if (name.endsWith(' refresh')) res.redisUsPerRequest = ((await redisCommandUs(redisStats)) - redis0) / res.requests;
       if (res.non2xx > 0 || res.errors > 0) log(`WARNING ${name}: ${res.non2xx} non-2xx, ${res.errors} errors, statuses ${JSON.stringify(res.statusCodes)}`);
       runs[name].push(res);
-      const cpu = res.cpuUsPerRequest === undefined ? '' : `  app CPU ${res.cpuUsPerRequest.toFixed(0)} µs/req`;
+      const cpu =
+        res.cpuUsPerRequest === undefined
+          ? ''
+          : `  app CPU ${res.cpuUsPerRequest.toFixed(0)} µs/req${res.syscallsPerRequest === undefined ? '' : `, ${res.syscallsPerRequest.toFixed(2)} syscalls/req`}`;
       const redisUs = res.redisUsPerRequest === undefined ? '' : `  Redis ${res.redisUsPerRequest.toFixed(1)} µs/req`;
       log(`repeat ${r + 1}/${REPEATS} ${name.padEnd(14)} ${res.rps.toFixed(0).padStart(6)} req/s  p50 ${res.p50} ms  p99 ${res.p99} ms${cpu}${redisUs}`);
     }
@@ -489,17 +498,14 @@ async function main() {
         p50: median(rs.map((x) => x.p50)),
         p99: median(rs.map((x) => x.p99)),
         ...(rs[0].cpuUsPerRequest === undefined ? {} : { appCpuUsPerRequest: Math.round(median(rs.map((x) => x.cpuUsPerRequest))) }),
+        ...(rs[0].syscallsPerRequest === undefined ? {} : { appSyscallsPerRequest: +median(rs.map((x) => x.syscallsPerRequest)).toFixed(2) }),
         ...(rs[0].redisUsPerRequest === undefined ? {} : { redisUsPerRequest: +median(rs.map((x) => x.redisUsPerRequest)).toFixed(1) }),
       },
     ]),
   );
 
-  // How the refreshes' access tokens were signed: on the signing thread during the rotate call,
-  // or on the event loop because the thread had not finished (auth_refresh_signatures_total).
-  const signatures = await signingShare(ours.port);
   if (ONLY) {
-    if (signatures) log(`refresh signatures: ${signatures.thread} on the signing thread, ${signatures.eventLoop} on the event loop (${signatures.threadShare} on the thread)`);
-    for (const [k, v] of Object.entries(summary)) log(`${k}: ${v.rps.toFixed(0)} req/s, p50 ${v.p50} ms, p99 ${v.p99} ms, app CPU ${v.appCpuUsPerRequest} µs/req${v.redisUsPerRequest === undefined ? '' : `, Redis ${v.redisUsPerRequest} µs/req`}`);
+    for (const [k, v] of Object.entries(summary)) log(`${k}: ${v.rps.toFixed(0)} req/s, p50 ${v.p50} ms, p99 ${v.p99} ms, app CPU ${v.appCpuUsPerRequest} µs/req${v.appSyscallsPerRequest === undefined ? '' : `, ${v.appSyscallsPerRequest} syscalls/req`}${v.redisUsPerRequest === undefined ? '' : `, Redis ${v.redisUsPerRequest} µs/req`}`);
     const ref = runs['ours live reference'];
     if (ref && runs['ours refresh']) log(`refresh ÷ live ${roundRatio(runs['ours refresh'], ref).toFixed(3)} (median of per-repeat ratios; per repeat ${perRepeat(runs['ours refresh'], ref).join(' ')})`);
     if (ref && runs['ours me']) log(`me ÷ live ${roundRatio(runs['ours me'], ref).toFixed(3)} (median of per-repeat ratios; per repeat ${perRepeat(runs['ours me'], ref).join(' ')})`);
@@ -609,7 +615,6 @@ async function main() {
       oursMeOverLive: perRepeat(runs['ours me'], runs['ours live reference']),
       oursRefreshOverLive: perRepeat(runs['ours refresh'], runs['ours live reference']),
     },
-    refreshSignatures: signatures,
     fineLatencyMs: { live: fineLive, me: fineMe, p99Overhead: fineMe.p99 - fineLive.p99, p50Overhead: fineMe.p50 - fineLive.p50 },
     propagationMs: {
       trials: PROPAGATION_TRIALS,
@@ -631,6 +636,78 @@ async function main() {
 }
 
 /**
+ * Alternating A/B: CONNECTIONS closed-loop clients send every request to one app, switching apps
+ * every BENCH_AB_ALTERNATE_MS. The machine's drift over a few hundred ms is small, so each window
+ * of ours is compared with the mean of the two windows of the other app around it; the median of
+ * those ratios compares the builds. CPU per request is each app's CPU over the whole session.
+ */
+async function alternatingAB({ ours, other, bearer, poolEmail, password }) {
+  const agents = new Map([ours, other].map((app) => [app, new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS })]));
+  const call = (app, method, p, headers, body) =>
+    new Promise((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port: app.port, method, path: p, headers, agent: agents.get(app) }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode, text }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  const pools = new Map([ours, other].map((app) => [app, []]));
+  const kinds = {
+    live: (app) => call(app, 'GET', '/health/live', FIXED_CLIENT),
+    me: (app) => call(app, 'GET', '/auth/me', { ...bearer, ...FIXED_CLIENT }),
+    refresh: async (app) => {
+      const pool = pools.get(app);
+      const token = pool.shift() ?? 'pool-empty';
+      const body = JSON.stringify({ refreshToken: token });
+      const r = await call(app, 'POST', '/auth/refresh', { 'content-type': 'application/json', 'x-forwarded-for': nextClient() }, body);
+      if (r.status === 200) pool.push(JSON.parse(r.text).refreshToken);
+      return r;
+    },
+  };
+  const chosen = Object.keys(kinds).filter((k) => !ONLY || ONLY.includes(`ours ${k}`));
+  const session = async (k, seconds) => {
+    for (const [app, pool] of pools) {
+      pool.length = 0;
+      if (k === 'refresh') for (let i = 0; i < CONNECTIONS * 2; i++) pool.push((await login(app, poolEmail, password)).refreshToken);
+    }
+    const counts = [];
+    let failed = 0;
+    const cpu0 = await Promise.all([cpuRead(ours.proc), cpuRead(other.proc)]);
+    const start = Date.now();
+    await Promise.all(
+      Array.from({ length: CONNECTIONS }, async () => {
+        for (let now = Date.now(); now - start < seconds * 1000; now = Date.now()) {
+          const w = Math.floor((now - start) / ALTERNATE_MS);
+          const r = await kinds[k](w % 2 === 0 ? ours : other);
+          if (r.status >= 200 && r.status < 300) counts[w] = (counts[w] ?? 0) + 1;
+          else failed++;
+        }
+      }),
+    );
+    const cpu1 = await Promise.all([cpuRead(ours.proc), cpuRead(other.proc)]);
+    const served = (parity) => counts.reduce((n, c, w) => (w % 2 === parity ? n + (c ?? 0) : n), 0);
+    const ratios = [];
+    for (let w = 2; w < counts.length - 2; w += 2) ratios.push((counts[w] ?? 0) / (((counts[w - 1] ?? 0) + (counts[w + 1] ?? 0)) / 2));
+    return { ratios, failed, cpuA: (cpu1[0] - cpu0[0]) / served(0), cpuB: (cpu1[1] - cpu0[1]) / served(1), a: served(0), b: served(1) };
+  };
+  for (const k of chosen) {
+    await session(k, WARMUP);
+    const r = await session(k, DURATION * REPEATS);
+    const sorted = [...r.ratios].sort((x, y) => x - y);
+    const q = (f) => sorted[Math.floor(f * (sorted.length - 1))];
+    log(
+      `alternating A/B, ${k} (${ALTERNATE_MS} ms windows, ${r.ratios.length} comparisons): ours ÷ other ${median(r.ratios).toFixed(3)} ` +
+        `(quartiles ${q(0.25).toFixed(3)}-${q(0.75).toFixed(3)}); served ${r.a} vs ${r.b}; CPU per request ${r.cpuA.toFixed(0)} vs ${r.cpuB.toFixed(0)} µs (${(r.cpuA / r.cpuB).toFixed(3)})` +
+        (r.failed ? `; ${r.failed} failed` : ''),
+    );
+  }
+  for (const a of agents.values()) a.destroy();
+}
+
+/**
  * Paired A/B: each kind of request (live, me, refresh; BENCH_SCENARIOS picks, as "ours refresh")
  * loads both apps at once, each with its own 10 connections, BENCH_REPEATS times. Both then share
  * the same machine at the same moment, and the cheaper build serves more requests: ours ÷ other
@@ -647,8 +724,12 @@ async function pairedAB({ live, meOf, oursRefresh, otherRefresh, ours, other }) 
   const pair = async (k, duration) => {
     await kinds[k].prepare?.();
     const cpu0 = await Promise.all([cpuRead(ours.proc), cpuRead(other.proc)]);
+    const sys0 = [syscallsRead(ours.proc), syscallsRead(other.proc)];
     const [a, b] = await Promise.all([kinds[k].run(ours)(duration), kinds[k].run(other)(duration)]);
     const cpu1 = await Promise.all([cpuRead(ours.proc), cpuRead(other.proc)]);
+    const sys1 = [syscallsRead(ours.proc), syscallsRead(other.proc)];
+    a.syscallsPerRequest = (sys1[0] - sys0[0]) / a.requests;
+    b.syscallsPerRequest = (sys1[1] - sys0[1]) / b.requests;
     for (const [name, r] of [['ours', a], ['other', b]]) if (r.non2xx > 0 || r.errors > 0) log(`WARNING ${name} ${k}: ${r.non2xx} non-2xx, ${r.errors} errors`);
     return { a, b, cpuA: (cpu1[0] - cpu0[0]) / a.requests, cpuB: (cpu1[1] - cpu0[1]) / b.requests };
   };
@@ -659,7 +740,8 @@ async function pairedAB({ live, meOf, oursRefresh, otherRefresh, ours, other }) 
       const { a, b, cpuA, cpuB } = await pair(k, DURATION);
       ratios[k].rps.push(a.rps / b.rps);
       ratios[k].cpu.push(cpuA / cpuB);
-      log(`repeat ${r + 1}/${REPEATS} ${k.padEnd(8)} ours ${a.rps.toFixed(0)} req/s (${cpuA.toFixed(0)} µs), other ${b.rps.toFixed(0)} req/s (${cpuB.toFixed(0)} µs): ${(a.rps / b.rps).toFixed(3)}`);
+      const sys = (x) => (Number.isFinite(x.syscallsPerRequest) ? `, ${x.syscallsPerRequest.toFixed(2)} syscalls` : '');
+      log(`repeat ${r + 1}/${REPEATS} ${k.padEnd(8)} ours ${a.rps.toFixed(0)} req/s (${cpuA.toFixed(0)} µs${sys(a)}), other ${b.rps.toFixed(0)} req/s (${cpuB.toFixed(0)} µs${sys(b)}): ${(a.rps / b.rps).toFixed(3)}`);
     }
   }
   const fmt = (xs) => xs.map((x) => x.toFixed(3)).join(' ');
@@ -859,7 +941,6 @@ ratio /auth/me ÷ /health/live (baseline)  ${f(r.ratios.baselineMeOverLive)}
 ratio /auth/refresh ÷ /health/live (ours) ${f(r.ratios.oursRefreshOverLive)}   goal ≥ 0.50
   (ratios: median of per-repeat ratios; per repeat me ${r.ratiosPerRepeat.oursMeOverLive.join(' ')}, refresh ${r.ratiosPerRepeat.oursRefreshOverLive.join(' ')})
 Redis time per refresh: ${r.scenarios['ours refresh']?.redisUsPerRequest ?? '?'} µs (INFO commandstats, median of repeats)
-refresh signatures: ${r.refreshSignatures ? `${r.refreshSignatures.thread} on the signing thread, ${r.refreshSignatures.eventLoop} on the event loop` : 'no signing thread'}
 fine p99 latency: live ${f(r.fineLatencyMs.live.p99)} ms, me ${f(r.fineLatencyMs.me.p99)} ms, overhead ${f(r.fineLatencyMs.p99Overhead)} ms   goal ≤ 0.5
 propagation A→B: p50 ${f(r.propagationMs.p50)} ms, p99 ${f(r.propagationMs.p99)} ms, max ${f(r.propagationMs.max)} ms, not seen in 1 s: ${r.propagationMs.notSeenWithin1s}   goal p99 ≤ 50
 login ×16: ${r.loginUnderLoad.loginsPerSecond.toFixed(1)} logins/s, event-loop delay p99 ${f(r.loginUnderLoad.eventLoopDelayMs.p99)} ms (max ${f(r.loginUnderLoad.eventLoopDelayMs.max)}), /health/live p99 ${f(r.loginUnderLoad.healthLiveP99Ms)} ms   goal ELD p99 < 20

@@ -54,7 +54,6 @@ describe('loadConfig', () => {
       deviceBinding: 'ua',
       bindingMismatchAction: 'revoke',
       reauthMaxAge: 300,
-      signingThread: true,
     });
     expect(Object.isFrozen(c)).toBe(true);
   });
@@ -86,7 +85,6 @@ describe('loadConfig', () => {
       AUTH_RATE_LIMIT_WINDOW: '60',
       AUTH_RATE_LIMIT_MAX: '5',
       AUTH_DEVICE_BINDING: 'off',
-      AUTH_SIGNING_THREAD: 'false',
       AUTH_COMPROMISE_ACTION: 'REVOKE_SESSION',
       REDIS_URL: 'rediss://cache:6380/2',
       LOG_LEVEL: 'debug',
@@ -113,7 +111,6 @@ describe('loadConfig', () => {
       cookie: { secure: false, sameSite: 'Strict', httpOnly: true },
       rateLimit: { windowSeconds: 60, max: 5 },
       deviceBinding: 'off',
-      signingThread: false,
       compromiseAction: 'REVOKE_SESSION',
       redisUrl: 'rediss://cache:6380/2',
       logLevel: 'debug',
@@ -179,7 +176,6 @@ describe('loadConfig', () => {
       ['AUTH_BINDING_MISMATCH_ACTION', 'ignore'],
       ['AUTH_REAUTH_MAX_AGE', '5'],
       ['AUTH_REAUTH_MAX_AGE', 'recent'],
-      ['AUTH_SIGNING_THREAD', 'on'],
       ['AUTH_CLIENT_ID', 'my client'],
       ['AUTH_CLIENT_ID', 'c'.repeat(129)],
     ])('%s=%j', (variable, value) => {

@@ -59,8 +59,6 @@ export interface AppConfig {
   readonly embeddedDataDir: string;
   /** Milliseconds the local revocation view may go without Redis before the guard asks Redis. */
   readonly revocationMaxStaleness: number;
-  /** AUTH_SIGNING_THREAD: sign refreshed access tokens on a helper thread. */
-  readonly signingThread: boolean;
   /** The browser profile: cookie sessions (seconds). */
   readonly browserSession: {
     /** A browser session unused this long is dead (NIST 800-63B AAL2: 30 min). */
@@ -288,7 +286,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     embeddedDataDir: raw(env, 'EMBEDDED_DATA_DIR') ?? './data',
     revocationMaxStaleness: int(env, 'AUTH_REVOCATION_MAX_STALENESS', 2000, 0, 600000),
-    signingThread: bool(env, 'AUTH_SIGNING_THREAD', true),
     browserSession: { idleTtl: browserIdleTtl, absoluteTtl: browserAbsoluteTtl, touchInterval: browserTouchInterval },
     publicOrigins: origins(env, 'AUTH_PUBLIC_ORIGIN'),
     mail: { url: url(env, 'MAIL_URL', ['smtp:', 'smtps:']), from: mailbox(env, 'MAIL_FROM') },

@@ -26,7 +26,6 @@ export function authOptionsFromConfig(c: AppConfig): AuthModuleOptions {
     // Beside the embedded user database, unless that is in memory too.
     embeddedStateDir: c.embeddedDataDir === ':memory:' ? null : c.embeddedDataDir,
     revocationMaxStaleness: c.revocationMaxStaleness,
-    signingThread: c.signingThread,
     browser: { ...c.browserSession, publicOrigins: c.publicOrigins },
     rateLimit: c.rateLimit,
     deviceBinding: c.deviceBinding,

@@ -65,6 +65,8 @@ describe('guard and access-token verification (Redis + PostgreSQL)', () => {
       'post /auth/register',
       'post /auth/login',
       'post /auth/refresh',
+      // Sibling services authenticate with client credentials (HTTP Basic), not a user's token.
+      'post /auth/introspect',
       'get /.well-known/jwks.json',
       'get /metrics',
       'get /health/live',

@@ -61,8 +61,6 @@ export interface AuthSettings {
   readonly revocationMaxStaleness: number;
   /** Entries in the verified-token cache; 0 disables it. */
   readonly verifiedTokenCacheSize: number;
-  /** Sign a refresh's access token on a helper thread while its store round trip is in flight. */
-  readonly signingThread: boolean;
   /** The browser profile (cookie sessions). Seconds. */
   readonly browser: {
     readonly idleTtl: number;
@@ -166,7 +164,6 @@ export function resolveAuthSettings(o: AuthModuleOptions): AuthSettings {
     embeddedStateDir: o.embeddedStateDir ?? null,
     revocationMaxStaleness: o.revocationMaxStaleness ?? 2000,
     verifiedTokenCacheSize: o.verifiedTokenCacheSize ?? 10000,
-    signingThread: o.signingThread ?? true,
     browser: { idleTtl: 1800, absoluteTtl: 43200, touchInterval: 60, publicOrigins: [], ...o.browser },
     rateLimit: { windowSeconds: 300, max: 10, ...o.rateLimit },
     lockout: { ...DEFAULT_LOCKOUT_POLICY, ...o.lockout },

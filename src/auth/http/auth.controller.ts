@@ -1,5 +1,5 @@
 import { AuthenticationGuard } from '../access/authentication.guard';
-import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res, UseFilters, UseGuards, UseInterceptors, UsePipes } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Get, HttpCode, Inject, Post, Req, Res, UseFilters, UseGuards, UseInterceptors, UsePipes } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AUTH_SETTINGS, AuthSettings } from '../common/auth-settings';
 import type { AuthPrincipal } from '../access/auth-principal.model';
@@ -30,8 +30,11 @@ interface TokenResponse {
   refreshExpiresIn?: number;
 }
 
-/** Validation only where there is a body: pipes cost a promise hop on every request. */
-const validated = UsePipes(authValidationPipe());
+/**
+ * The JSON body policy and validation, only on the routes that take a body: an interceptor and a
+ * pipe cost every route they cover, /auth/me included (docs/performance.md).
+ */
+const validated = applyDecorators(UseInterceptors(JsonBodyInterceptor), UsePipes(authValidationPipe()));
 /** Rate limited per client address and route (AUTH_RATE_LIMIT_*); never on the guarded hot path. */
 const throttled = UseGuards(AuthThrottlerGuard);
 /** Credential routes: a generous per-address volume limit; guessing is stopped by counting failures. */
@@ -40,7 +43,6 @@ const volumeLimited = UseGuards(CredentialVolumeGuard);
 /** Thin HTTP adapter: parses transport (cookie or body), calls SessionLifecycleService, shapes the reply. */
 @NoStore()
 @UseFilters(ProblemDetailsFilter)
-@UseInterceptors(JsonBodyInterceptor)
 // Auth's routes carry their own guard: they are protected whether or not the host installs the global one.
 @UseGuards(AuthenticationGuard)
 @Controller('auth')

@@ -3,7 +3,6 @@ import { Inject, Injectable, Optional, type LoggerService } from '@nestjs/common
 import pino, { type Logger } from 'pino';
 import type { AuditLogger } from '../common/auth-settings';
 import { AuthMetrics } from './auth-metrics.service';
-import { boundedMemo } from '../common/bounded-memo';
 import { MAC_SECRET } from '../tokens/tokens.constants';
 import type { MacSecret } from '../tokens/mac-secret.loader';
 
@@ -76,8 +75,7 @@ export function escapeControl(s: string): string {
  */
 @Injectable()
 export class AuthAudit {
-  /** Memoised (an HMAC per event was ~1 % of refresh CPU); bounded, so no memory growth. */
-  readonly hashIp: (ip: string) => string;
+  private readonly ipKey: Buffer;
   /** Writes one line; null when the logger is silent. */
   private readonly write: ((line: Record<string, string | number | boolean>, event: AuditEvent) => void) | null;
 
@@ -86,9 +84,13 @@ export class AuthAudit {
     private readonly metrics: AuthMetrics,
     @Optional() @Inject(AUDIT_LOGGER) logger?: AuditLogger | null,
   ) {
-    const ipKey = secret.derive('audit-ip/v1');
-    this.hashIp = boundedMemo((ip) => createHmac('sha256', ipKey).update(ip).digest('base64url').slice(0, 12));
+    this.ipKey = secret.derive('audit-ip/v1');
     this.write = writerFor(logger ?? pino({ timestamp: pino.stdTimeFunctions.isoTime }));
+  }
+
+  /** The client address as a keyed hash: 12 base64url characters, the same for one address on this deployment. */
+  hashIp(ip: string): string {
+    return createHmac('sha256', this.ipKey).update(ip).digest('base64url').slice(0, 12);
   }
 
   record(event: AuditEvent, fields: AuditFields = {}, from: AuditSource = {}): void {

@@ -2,7 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { SESSION_STORE, type SessionStore } from '../sessions/session-store.port';
 import { RevocationView } from '../revocation/revocation-view.service';
-import { AccessTokenService } from '../tokens/access-token.service';
 
 /**
  * Prometheus metrics of the auth context, in its own registry (served at GET /metrics):
@@ -11,8 +10,6 @@ import { AccessTokenService } from '../tokens/access-token.service';
  *   auth_refresh_duration_seconds{outcome}   refresh latency
  *   auth_sessions                            session store size (see SessionStore.approximateSize)
  *   auth_revocations_local{kind}             entries in this instance's revocation view
- *   auth_refresh_signatures_total{on}        refreshed access tokens signed on the signing thread
- *                                            ("thread") or, when it had not finished, the event loop
  * Gauges are computed when scraped, never on a request path.
  */
 @Injectable()
@@ -25,7 +22,6 @@ export class AuthMetrics {
   constructor(
     @Inject(SESSION_STORE) sessions: SessionStore,
     revocations: RevocationView,
-    accessTokens: AccessTokenService,
   ) {
     this.events = new Counter({ name: 'auth_events_total', help: 'Audit events by name', labelNames: ['event'], registers: [this.registry] });
     const buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -61,19 +57,6 @@ export class AuthMetrics {
         const s = revocations.size;
         this.set({ kind: 'session' }, s.sessions);
         this.set({ kind: 'user' }, s.users);
-      },
-    });
-    new Counter({
-      name: 'auth_refresh_signatures_total',
-      help: 'Access tokens of refreshes signed on the signing thread (thread) or on the event loop (event_loop, the thread had not finished)',
-      labelNames: ['on'],
-      registers: [this.registry],
-      collect() {
-        const c = accessTokens.signingCounts();
-        if (!c) return;
-        this.reset();
-        this.inc({ on: 'thread' }, c.offloaded);
-        this.inc({ on: 'event_loop' }, c.inline);
       },
     });
   }

@@ -1,5 +1,4 @@
-import { hash, timingSafeEqual } from 'node:crypto';
-import { randomBytesPooled } from '../tokens/random-bytes.pool';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** What a mailed token lets its holder do. One live token per user and purpose. */
 export type RecoveryPurpose = 'verify-email' | 'reset-password';
@@ -18,7 +17,7 @@ export const MAX_RECOVERY_TOKEN_LENGTH = 216;
  * user id locates the one live token of that user (no index); only a hash is stored.
  */
 export function createRecoveryToken(userId: string): { token: string; secret: Buffer } {
-  const secret = randomBytesPooled(SECRET_BYTES);
+  const secret = randomBytes(SECRET_BYTES);
   return { token: `${Buffer.from(userId, 'utf8').toString('base64url')}.${secret.toString('base64url')}`, secret };
 }
 

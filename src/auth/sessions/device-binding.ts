@@ -1,7 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { MacSecret } from '../tokens/mac-secret.loader';
 import { isIP } from 'node:net';
-import { boundedMemo } from '../common/bounded-memo';
 
 export type DeviceBindingMode = 'off' | 'ua' | 'ua+subnet';
 
@@ -39,22 +38,16 @@ export function uaFamily(userAgent: string | undefined): string {
  * Truncated; never reversible to the UA or address. '' when binding is off.
  */
 export class DeviceBinder {
-  /** Memoised per User-Agent (and address in ua+subnet mode): clients repeat, the HMAC need not. */
-  private readonly hashOf: (uaAndIp: string) => string;
+  private readonly key: Buffer;
 
   constructor(secret: MacSecret, readonly mode: DeviceBindingMode) {
-    const key = secret.derive('device-binding/v1');
-    this.hashOf = boundedMemo((uaAndIp) => {
-      const cut = uaAndIp.lastIndexOf('\n');
-      const ua = uaAndIp.slice(0, cut);
-      const material = mode === 'ua+subnet' ? `${uaFamily(ua)}\n${subnetOf(uaAndIp.slice(cut + 1))}` : uaFamily(ua);
-      return createHmac('sha256', key).update(`${mode}\n${material}`).digest('base64url').slice(0, HASH_CHARS);
-    });
+    this.key = secret.derive('device-binding/v1');
   }
 
   hash(client: { userAgent?: string; ip?: string }): string {
     if (this.mode === 'off') return '';
-    // The UA is capped as uaFamily caps it, so a huge header cannot make a huge memo key.
-    return this.hashOf(`${(client.userAgent ?? '').slice(0, 512)}\n${this.mode === 'ua+subnet' ? (client.ip ?? '') : ''}`);
+    const ua = uaFamily(client.userAgent);
+    const material = this.mode === 'ua+subnet' ? `${ua}\n${subnetOf(client.ip)}` : ua;
+    return createHmac('sha256', this.key).update(`${this.mode}\n${material}`).digest('base64url').slice(0, HASH_CHARS);
   }
 }

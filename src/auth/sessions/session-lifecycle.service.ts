@@ -9,9 +9,9 @@ import { RevocationView } from '../revocation/revocation-view.service';
 import { REVOCATION_STORE, RevocationEntry, RevocationStore } from '../revocation/revocation-store.port';
 import { deviceLabel } from './device-label.parser';
 import { NewSession, RotateCommand, SESSION_STORE, SessionStore, SessionView } from './session-store.port';
-import { AccessTokenService, CLOCK_TOLERANCE_SECONDS, type PendingAccessToken } from '../tokens/access-token.service';
+import { AccessTokenService, CLOCK_TOLERANCE_SECONDS } from '../tokens/access-token.service';
 import { RefreshTokenCodec, hashSecret, type ParsedRefreshToken } from '../tokens/refresh-token.codec';
-import { isSessionId, newSessionId, sessionCreatedAt } from '../tokens/session-id.codec';
+import { isSessionId, newSessionId } from '../tokens/session-id.codec';
 import { AttemptKeyer } from '../abuse/attempt-keys';
 import { FailedAttemptLimiter } from '../abuse/failed-attempt.limiter';
 import { LOGIN_ATTEMPT_STORE, type LoginAttemptStore } from '../abuse/login-attempt-store.port';
@@ -163,42 +163,31 @@ export class SessionLifecycleService {
 
   async refresh(refreshToken: string, client: ClientContext = {}): Promise<IssuedTokens> {
     const done = this.metrics.timer(this.metrics.refreshDuration);
-    let pending: PendingAccessToken | undefined;
     try {
       const parsed = this.codec.parse(refreshToken);
       if (!parsed) throw new AuthError('REFRESH_TOKEN_INVALID');
-      // Every claim of the new access token is known before the round trip (an API session's
-      // auth_time is its creation second, which its id carries; checked against the store's in
-      // tokensFor), so it is signed meanwhile off the event loop. Only for a token we issued: a
-      // forged one makes no work.
-      if (parsed.genuine) {
-        pending = this.accessTokens.begin({ sub: parsed.userId, sid: parsed.sid, authTime: Math.floor(sessionCreatedAt(parsed.sid) / 1000) });
-      }
-      const tokens = await this.rotateWith(parsed, client, pending);
+      const tokens = await this.rotateWith(parsed, client);
       done('success');
       return tokens;
     } catch (e) {
       done(e instanceof AuthError ? e.code.toLowerCase() : 'error');
       throw e;
-    } finally {
-      // Unused (refused, or another auth_time): its slot goes back; a taken one is not affected.
-      pending?.discard();
     }
   }
 
-  private async rotateWith(parsed: ParsedRefreshToken, client: ClientContext, pending: PendingAccessToken | undefined): Promise<IssuedTokens> {
+  private async rotateWith(parsed: ParsedRefreshToken, client: ClientContext): Promise<IssuedTokens> {
     const now = this.clock.now();
     const next = this.codec.create(parsed.userId, parsed.sid);
     const result = await this.sessions.rotate(this.rotateCommand(parsed, next, now, this.binder.mode === 'off' ? null : this.binder.hash(client)));
     switch (result.kind) {
       case 'rotated':
         this.audit.record('refresh', { userId: parsed.userId, sid: parsed.sid }, client);
-        return this.tokensFor(parsed.userId, parsed.sid, result.session.authTime, next.token, result.session.absoluteExpiresAt, now, pending);
+        return this.tokensFor(parsed.userId, parsed.sid, result.session.authTime, next.token, result.session.absoluteExpiresAt, now);
       case 'grace': {
         // A lost response, a retry or a second tab: hand back the successor the first request got.
         const successor = this.codec.openSuccessor(parsed, result.sealedSuccessor);
         if (!successor) throw new AuthError('REFRESH_TOKEN_INVALID');
-        return this.tokensFor(parsed.userId, parsed.sid, result.session.authTime, successor, result.session.absoluteExpiresAt, now, pending);
+        return this.tokensFor(parsed.userId, parsed.sid, result.session.authTime, successor, result.session.absoluteExpiresAt, now);
       }
       case 'reused':
         return this.reuseDetected(parsed, result.revokedAll, now, client);
@@ -361,9 +350,8 @@ export class SessionLifecycleService {
     refreshToken: string,
     absoluteExpiresAt: number,
     now: number,
-    pending?: PendingAccessToken,
   ): IssuedTokens {
-    const access = pending?.authTime === authTime ? pending.take() : this.accessTokens.issue({ sub: userId, sid, authTime });
+    const access = this.accessTokens.issue({ sub: userId, sid, authTime });
     const refreshExpiresIn = Math.max(0, Math.min(this.options.sessionIdleTtl, Math.floor((absoluteExpiresAt - now) / 1000)));
     return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken, refreshExpiresIn };
   }

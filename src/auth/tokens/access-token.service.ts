@@ -1,13 +1,11 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { constants as cryptoConstants, KeyObject, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { constants as cryptoConstants, randomBytes, sign as cryptoSign, verify as cryptoVerify } from 'node:crypto';
 import { AuthError } from '../errors/auth-error.model';
 import { Clock, CLOCK } from '../common/clock.port';
 import { AUTH_SETTINGS, AuthSettings } from '../common/auth-settings';
 import { SIGNING_KEYS } from './tokens.constants';
 import { ALLOWED_ALGORITHMS, SigningKeySet, VerificationKey } from './signing-keys.loader';
 import { isSessionId } from './session-id.codec';
-import { randomBytesPooled } from './random-bytes.pool';
-import { inlineSignature, SigningThread, type PendingSignature } from './signing.thread';
 
 /** What a verified access token says. Nothing personal: ids and times only. */
 export interface AccessClaims {
@@ -18,16 +16,6 @@ export interface AccessClaims {
   readonly iat: number;
   readonly exp: number;
   readonly authTime: number;
-}
-
-/** An access token being signed off the event loop: `take()` it once what it waits for is done, or `discard()` it. */
-export interface PendingAccessToken {
-  /** The auth_time it carries (seconds). */
-  readonly authTime: number;
-  /** Whether the signature is there already (take() then signs nothing on the event loop). */
-  ready(): boolean;
-  take(): { token: string; expiresIn: number };
-  discard(): void;
 }
 
 export const CLOCK_TOLERANCE_SECONDS = 30;
@@ -45,7 +33,7 @@ const FORBIDDEN_HEADERS = ['jku', 'jwk', 'x5u', 'x5c', 'crit'];
  * map lookup instead of an ECDSA verification.
  */
 @Injectable()
-export class AccessTokenService implements OnModuleDestroy {
+export class AccessTokenService {
   /**
    * Verified tokens, found by the last CACHE_KEY_LENGTH characters of the token (inside its
    * signature) and answered only for the exact token: hashing a 32-character key instead of the
@@ -55,8 +43,6 @@ export class AccessTokenService implements OnModuleDestroy {
   private readonly cacheMax: number;
   /** The protected header never changes for a signer: encode it once. */
   private readonly headerSegment: string;
-  /** Null: every token is signed on the event loop (signingThread off). */
-  private readonly thread: SigningThread | null;
 
   constructor(
     @Inject(SIGNING_KEYS) private readonly keys: SigningKeySet,
@@ -65,12 +51,6 @@ export class AccessTokenService implements OnModuleDestroy {
   ) {
     this.cacheMax = options.verifiedTokenCacheSize;
     this.headerSegment = b64json({ alg: keys.signer.alg, typ: 'at+jwt', kid: keys.signer.kid });
-    const { alg, privateKey } = keys.signer;
-    this.thread = options.signingThread ? startSigningThread(privateKey, alg) : null;
-  }
-
-  async onModuleDestroy(): Promise<void> {
-    await this.thread?.close();
   }
 
   issue(input: { sub: string; sid: string; authTime: number }): { token: string; expiresIn: number } {
@@ -78,38 +58,16 @@ export class AccessTokenService implements OnModuleDestroy {
     return { token: `${data}.${this.signHere(data).toString('base64url')}`, expiresIn };
   }
 
-  /**
-   * The same token as `issue`, its signature started on the signing thread: for a caller that
-   * has a store round trip to wait for first (refresh), so that the event loop serves other
-   * requests meanwhile instead of running ECDSA. `take()` never waits: a signature the thread
-   * has not finished is made on the event loop then.
-   */
-  begin(input: { sub: string; sid: string; authTime: number }): PendingAccessToken {
-    const { data, expiresIn } = this.signingInput(input);
-    const sig: PendingSignature = this.thread ? this.thread.begin(data) : inlineSignature(() => this.signHere(data));
-    return {
-      authTime: input.authTime,
-      ready: () => sig.ready(),
-      take: () => ({ token: `${data}.${sig.take().toString('base64url')}`, expiresIn }),
-      discard: () => sig.discard(),
-    };
-  }
-
-  /** How many signatures the signing thread made and how many were made on the event loop (null: no thread). */
-  signingCounts(): { readonly offloaded: number; readonly inline: number } | null {
-    return this.thread?.counts() ?? null;
-  }
-
-  /** The signature of a JWS signing input (ASCII), made on the event loop. */
+  /** The signature of a JWS signing input (ASCII). */
   private signHere(data: string): Buffer {
-    return signRaw(this.keys.signer.alg, this.keys.signer.privateKey, Buffer.from(data, 'latin1'));
+    const { alg, privateKey } = this.keys.signer;
+    return cryptoSign('sha256', Buffer.from(data, 'latin1'), { key: privateKey, ...SIGN_OPTIONS[alg] } as Parameters<typeof cryptoSign>[2]);
   }
 
   private signingInput(input: { sub: string; sid: string; authTime: number }): { data: string; expiresIn: number } {
     const iat = Math.floor(this.clock.now() / 1000);
     const expiresIn = this.options.accessTokenTtl;
-    // Signed directly rather than through @nestjs/jwt (jsonwebtoken): less than half its cost per
-    // token, measured, and every refresh pays it (docs/performance.md).
+    // Signed with node:crypto on the KeyObject parsed once at boot (docs/performance.md).
     const payload = b64json({
       iss: this.options.issuer,
       aud: this.options.audience,
@@ -117,7 +75,7 @@ export class AccessTokenService implements OnModuleDestroy {
       client_id: this.options.clientId,
       sub: input.sub,
       sid: input.sid,
-      jti: randomBytesPooled(16).toString('base64url'),
+      jti: randomBytes(16).toString('base64url'),
       iat,
       exp: iat + expiresIn,
       auth_time: input.authTime,
@@ -179,25 +137,12 @@ function b64json(value: object): string {
   return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 }
 
-/** The signing thread, or null (tokens are then signed on the event loop) where threads cannot start. */
-function startSigningThread(privateKey: KeyObject, alg: VerificationKey['alg']): SigningThread | null {
-  try {
-    return SigningThread.start(privateKey, SIGN_OPTIONS[alg], (input) => signRaw(alg, privateKey, input));
-  } catch {
-    return null;
-  }
-}
-
 /** node:crypto sign options per JWS algorithm (ES256 as raw r||s, as JWS carries it). */
 const SIGN_OPTIONS: Readonly<Record<VerificationKey['alg'], Readonly<Record<string, unknown>>>> = {
   ES256: { dsaEncoding: 'ieee-p1363' },
   RS256: { padding: cryptoConstants.RSA_PKCS1_PADDING },
   PS256: { padding: cryptoConstants.RSA_PKCS1_PSS_PADDING, saltLength: 32 },
 };
-
-function signRaw(alg: VerificationKey['alg'], key: KeyObject, input: Buffer): Buffer {
-  return cryptoSign('sha256', input, { key, ...SIGN_OPTIONS[alg] } as Parameters<typeof cryptoSign>[2]);
-}
 
 function invalid(): AuthError {
   return new AuthError('ACCESS_TOKEN_INVALID');

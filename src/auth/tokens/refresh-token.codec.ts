@@ -1,7 +1,5 @@
-import { hash, timingSafeEqual } from 'node:crypto';
-import { HmacSha256 } from './hmac-sha256.helper';
+import { createHmac, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { MacSecret } from './mac-secret.loader';
-import { randomBytesPooled } from './random-bytes.pool';
 import { isSessionId } from './session-id.codec';
 
 /**
@@ -24,18 +22,18 @@ const SHAPE = /^([A-Za-z0-9_-]{1,172})\.([A-Za-z0-9_-]{22})\.([A-Za-z0-9_-]{43})
 export const MAX_REFRESH_TOKEN_LENGTH = 270;
 
 export class RefreshTokenCodec {
-  private readonly mac: HmacSha256;
+  private readonly macKey: Buffer;
 
   /**
    * `purpose` separates token families: the browser-session cookie uses the same format under its
    * own tag key, so neither kind of token is ever "genuine" as the other.
    */
   constructor(secret: MacSecret, purpose = 'refresh-token-tag/v1') {
-    this.mac = new HmacSha256(secret.derive(purpose));
+    this.macKey = secret.derive(purpose);
   }
 
   create(userId: string, sid: string): { token: string; secret: Buffer; secretHash: Buffer } {
-    const secret = randomBytesPooled(SECRET_BYTES);
+    const secret = randomBytes(SECRET_BYTES);
     return { token: this.tokenOf(userId, sid, secret), secret, secretHash: hashSecret(secret) };
   }
 
@@ -84,8 +82,8 @@ export class RefreshTokenCodec {
   }
 
   private tag(body: string): string {
-    // HMAC-SHA-256 truncated to 128 bits (the first 32 hex digits).
-    return Buffer.from(this.mac.hex(body).slice(0, 32), 'hex').toString('base64url');
+    // HMAC-SHA-256 truncated to 128 bits.
+    return createHmac('sha256', this.macKey).update(body).digest().subarray(0, 16).toString('base64url');
   }
 }
 

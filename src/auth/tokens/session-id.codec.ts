@@ -1,4 +1,4 @@
-import { randomBytesPooled } from './random-bytes.pool';
+import { randomBytes } from 'node:crypto';
 
 /**
  * A session id: 48-bit creation time (ms) followed by 80 random bits, base64url (22 chars).
@@ -10,7 +10,7 @@ const SID_SHAPE = /^[A-Za-z0-9_-]{22}$/;
 export function newSessionId(nowMs: number): string {
   const buf = Buffer.allocUnsafe(16);
   buf.writeUIntBE(Math.floor(nowMs), 0, 6);
-  randomBytesPooled(10).copy(buf, 6);
+  randomBytes(10).copy(buf, 6);
   return buf.toString('base64url');
 }
 
