@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import { isCluster, type RedisClient as Redis } from '../redis/redis-connection.factory';
 import { redisCall } from '../redis/redis-call.helper';
 import { sessionCreatedAt } from '../tokens/session-id.codec';
 import { MAX_SESSIONS_PER_USER, type NewSession, type RotateCommand, type RotateResult, type SessionCredential, type SessionKind, type SessionStore, type SessionView } from './session-store.port';
@@ -340,15 +340,16 @@ export class RedisSessionStore implements SessionStore {
   /**
    * For the metrics gauge only: the keys of this Redis database (INFO keyspace, no SCAN), sampled
    * at most every 15 s. An upper bound on users with sessions (one key per user, plus anything
-   * else sharing the database).
+   * else sharing the database). On a cluster: the sum over every master (db 0, the only one).
    */
   async approximateSize(): Promise<number | null> {
     const now = Date.now();
     if (this.sizeSample && now - this.sizeSample.at < 15_000) return this.sizeSample.value;
-    const info = await redisCall(() => this.redis.info('keyspace'));
-    const db = (this.redis.options.db ?? 0) as number;
-    const m = new RegExp(`^db${db}:keys=(\\d+)`, 'm').exec(info);
-    this.sizeSample = { at: now, value: m ? Number(m[1]) : 0 };
+    const r = this.redis;
+    const infos = isCluster(r) ? await Promise.all(r.nodes('master').map((n) => redisCall(() => n.info('keyspace')))) : [await redisCall(() => r.info('keyspace'))];
+    const db = isCluster(r) ? 0 : (r.options.db ?? 0);
+    const re = new RegExp(`^db${db}:keys=(\\d+)`, 'm');
+    this.sizeSample = { at: now, value: infos.reduce((sum, info) => sum + Number(re.exec(info)?.[1] ?? 0), 0) };
     return this.sizeSample.value;
   }
 
