@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import type SingleRedis from 'ioredis';
-import type { RedisClient as Redis } from '../redis/redis-connection.factory';
+import type { Cluster } from 'ioredis';
+import { isCluster, type RedisClient as Redis } from '../redis/redis-connection.factory';
 import { redisCall } from '../redis/redis-call.helper';
 import { RevocationEntry, RevocationFeed, RevocationListener, RevocationStore, decodeMember, decodeMessage, encodeEntry } from './revocation-store.port';
 
@@ -13,6 +15,9 @@ local ttl = tonumber(ARGV[2]) - tonumber(ARGV[3])
 if ttl > 0 and redis.call('PTTL', KEYS[1]) < ttl then redis.call('PEXPIRE', KEYS[1], ttl) end
 redis.call('PUBLISH', ARGV[4], ARGV[5])
 return 1`;
+
+/** As long as a command may take (redisOptions' commandTimeout). */
+const PROBE_TIMEOUT_MS = 2000;
 
 type Scripted = Redis & { authRevocationAdd(...args: (string | number)[]): Promise<number> };
 
@@ -36,6 +41,7 @@ export class RedisRevocationStore implements RevocationStore {
   private readonly redis: Scripted;
   private readonly keys: string[];
   private readonly channel: string;
+  private readonly probePrefix: string;
 
   /** subscriberFactory: a single-server connection (a cluster's: to one node), closed by this store. */
   constructor(redis: Redis, private readonly subscriberFactory: () => SingleRedis, prefix = 'auth') {
@@ -45,6 +51,7 @@ export class RedisRevocationStore implements RevocationStore {
     // The single key of earlier builds, read until its entries (one access-token lifetime) are gone.
     this.keys.push(`${prefix}:revoked`);
     this.channel = `${prefix}:revoked`;
+    this.probePrefix = `${prefix}:probe:`;
   }
 
   async add(entry: RevocationEntry, now: number): Promise<void> {
@@ -67,6 +74,9 @@ export class RedisRevocationStore implements RevocationStore {
   async subscribe(listener: RevocationListener): Promise<RevocationFeed> {
     let closing = false;
     let sub: SingleRedis;
+    // On a cluster, the probe's own channel (one per feed): see clusterProbe.
+    const probeChannel = this.probePrefix + randomBytes(9).toString('base64url');
+    const echoes = new Map<string, () => void>();
     /** This connection is being replaced already (see probe). */
     let replacing = false;
     const attach = (): void => {
@@ -84,14 +94,16 @@ export class RedisRevocationStore implements RevocationStore {
       mine.options.autoResubscribe = false;
       mine.on('message', (channel: string, message: string) => {
         // After unsubscribe the socket may still hold a message or two: the listener has left.
-        if (closing || channel !== this.channel) return;
+        if (closing) return;
+        if (channel === probeChannel) return echoes.get(message)?.();
+        if (channel !== this.channel) return;
         const e = decodeMessage(message);
         if (e) listener.onEntry(e);
       });
       // Subscribes on every (re)connect; the view then reloads.
       mine.on('ready', () => {
         replacing = false;
-        mine.subscribe(this.channel).then(
+        (isCluster(this.redis) ? mine.subscribe(this.channel, probeChannel) : mine.subscribe(this.channel)).then(
           () => {
             if (!closing) listener.onConnected();
           },
@@ -114,7 +126,7 @@ export class RedisRevocationStore implements RevocationStore {
     return {
       // PING on the subscriber itself: Redis answers it after every message it received before it.
       probe: () =>
-        redisCall(() => sub.ping()).then(
+        redisCall<unknown>(() => (isCluster(this.redis) ? this.clusterProbe(this.redis, probeChannel, echoes) : sub.ping())).then(
           () => undefined,
           (e: unknown) => {
             // Open but silent (the command timed out): only a new connection can tell whether the
@@ -131,6 +143,32 @@ export class RedisRevocationStore implements RevocationStore {
         sub?.disconnect();
       },
     };
+  }
+
+  /**
+   * On a cluster a PING on the subscriber's node proves nothing about messages still on their way
+   * from other nodes: each master PUBLISHes on the probe's channel, and the probe resolves when
+   * every echo is back. A master forwards its messages to the subscriber's node over one link, in
+   * order, and every add is published by the master of its shard: an echo from each master comes
+   * after every entry added before the probe.
+   */
+  private clusterProbe(cluster: Cluster, probeChannel: string, echoes: Map<string, () => void>): Promise<void> {
+    const masters = cluster.nodes('master');
+    if (masters.length === 0) return Promise.reject(new Error('no cluster master known'));
+    const nonce = randomBytes(9).toString('base64url');
+    const tokens = masters.map((_, i) => `${nonce}:${i}`);
+    let timer: NodeJS.Timeout | undefined;
+    const heard = Promise.all(tokens.map((t) => new Promise<void>((resolve) => echoes.set(t, resolve))));
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('probe echo timed out')), PROBE_TIMEOUT_MS);
+    });
+    const sent = Promise.all(masters.map((m, i) => m.publish(probeChannel, tokens[i])));
+    return Promise.race([Promise.all([sent, heard]), timeout])
+      .then(() => undefined)
+      .finally(() => {
+        clearTimeout(timer);
+        for (const t of tokens) echoes.delete(t);
+      });
   }
 
   async ping(): Promise<void> {
