@@ -24,7 +24,10 @@ export interface RedisClusterHarness {
   flushAll(): Promise<void>;
   /** The node that is master of `slot` now. */
   masterOf(slot: number): Promise<RedisHarness>;
-  /** Resolves once every slot is served and CLUSTER INFO says ok on every live node. */
+  /**
+   * Resolves once every slot is served, CLUSTER INFO says ok on every live node and every replica
+   * has synced with its master (a replica that never synced cannot take over).
+   */
   waitHealthy(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -36,7 +39,7 @@ export async function startRedisCluster(): Promise<RedisClusterHarness> {
   try {
     for (let i = 0; i < 6; i++) {
       // --cluster-config-file is written into the server's own temporary --dir.
-      nodes.push(await startRedis({ args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(NODE_TIMEOUT_MS)] }));
+      nodes.push(await startRedis({ args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', String(NODE_TIMEOUT_MS), '--repl-diskless-sync-delay', '0'] }));
     }
     await promisify(execFile)('redis-cli', ['--cluster', 'create', ...nodes.map((n) => `${n.host}:${n.port}`), '--cluster-replicas', '1', '--cluster-yes'], {
       timeout: 30_000,
@@ -85,7 +88,9 @@ class ClusterHarness implements RedisClusterHarness {
     let last = '';
     while (Date.now() < deadline) {
       const states = await Promise.all(this.live().map((n) => redisCommand(n.port, ['CLUSTER', 'INFO'], 1_000).catch((e: Error) => e.message)));
-      if (states.every((s) => /cluster_state:ok/.test(s) && /cluster_slots_ok:16384/.test(s))) return;
+      const replication = await Promise.all(this.live().map((n) => redisCommand(n.port, ['INFO', 'replication'], 1_000).catch((e: Error) => e.message)));
+      const synced = replication.every((r) => /role:master/.test(r) || /master_link_status:up/.test(r));
+      if (synced && states.every((s) => /cluster_state:ok/.test(s) && /cluster_slots_ok:16384/.test(s))) return;
       last = states.join(' | ').replace(/\r\n/g, ' ').slice(0, 400);
       await new Promise((r) => setTimeout(r, 100));
     }
