@@ -67,6 +67,8 @@ describe('two instances on a Redis Cluster', () => {
     const revoked = await registerAndLogin(a.http, { tag: 'cluster-failover-revoked' });
     expect((await request(b.http).post('/auth/logout').set('Authorization', bearer(revoked.accessToken))).status).toBe(204);
     await expectRevokedOn(a, revoked.accessToken);
+    // Replication is asynchronous: what a failover may lose is documented (docs/architecture.md).
+    await cluster.waitReplicated();
 
     // The master of the first live user's session key.
     const victim = await cluster.masterOf(keySlot(`auth:{${live[0].userId}}`));

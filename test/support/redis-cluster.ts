@@ -22,6 +22,8 @@ export interface RedisClusterHarness {
   readonly env: string;
   /** FLUSHALL on every master. */
   flushAll(): Promise<void>;
+  /** Resolves once every replica has every write its master had acknowledged when called. */
+  waitReplicated(timeoutMs?: number): Promise<void>;
   /** The node that is master of `slot` now. */
   masterOf(slot: number): Promise<RedisHarness>;
   /**
@@ -70,6 +72,23 @@ class ClusterHarness implements RedisClusterHarness {
     for (const n of this.live()) {
       const info = await redisCommand(n.port, ['INFO', 'replication'], 2_000);
       if (/role:master/.test(info)) await n.flushAll();
+    }
+  }
+
+  async waitReplicated(timeoutMs = 5_000): Promise<void> {
+    const infos = await Promise.all(this.live().map(async (n) => ({ n, info: await redisCommand(n.port, ['INFO', 'replication'], 1_000) })));
+    const targets = new Map<number, number>();
+    for (const { n, info } of infos) if (/role:master/.test(info)) targets.set(n.port, Number(/master_repl_offset:(\d+)/.exec(info)?.[1]));
+    const deadline = Date.now() + timeoutMs;
+    for (const { n } of infos) {
+      for (;;) {
+        const info = await redisCommand(n.port, ['INFO', 'replication'], 1_000);
+        if (/role:master/.test(info)) break;
+        const target = targets.get(Number(/master_port:(\d+)/.exec(info)?.[1])) ?? 0;
+        if (Number(/slave_repl_offset:(\d+)/.exec(info)?.[1] ?? -1) >= target) break;
+        if (Date.now() > deadline) throw new Error(`replica ${n.port} has not caught up after ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
     }
   }
 
