@@ -115,14 +115,15 @@ const providers: Provider[] = [
   },
   {
     provide: SESSION_STORE,
-    inject: [REDIS_CONNECTION, EMBEDDED_STORES],
-    useFactory: (redis: RedisClient | null, embedded: EmbeddedStores | null) => (redis ? new RedisSessionStore(redis) : embedded!.sessions),
+    inject: [REDIS_CONNECTION, EMBEDDED_STORES, AUTH_SETTINGS],
+    useFactory: (redis: RedisClient | null, embedded: EmbeddedStores | null, o: AuthSettings) =>
+      redis ? new RedisSessionStore(redis, 'auth', o.redisWaitReplicas) : embedded!.sessions,
   },
   {
     provide: REVOCATION_STORE,
-    inject: [REDIS_CONNECTION, EMBEDDED_STORES],
-    useFactory: (redis: RedisClient | null, embedded: EmbeddedStores | null) =>
-      redis ? new RedisRevocationStore(redis, () => subscriberConnection(redis, 'auth-revocations')) : embedded!.revocations,
+    inject: [REDIS_CONNECTION, EMBEDDED_STORES, AUTH_SETTINGS],
+    useFactory: (redis: RedisClient | null, embedded: EmbeddedStores | null, o: AuthSettings) =>
+      redis ? new RedisRevocationStore(redis, () => subscriberConnection(redis, 'auth-revocations'), 'auth', o.redisWaitReplicas) : embedded!.revocations,
   },
   {
     provide: LOGIN_ATTEMPT_STORE,

@@ -40,6 +40,7 @@ describe('loadConfig', () => {
       redisUrl: null,
       redisClusterNodes: null,
       redisSentinel: null,
+      redisWaitReplicas: 0,
       jwt: {
         algorithm: 'ES256',
         generateDevKeys: true,
@@ -198,6 +199,8 @@ describe('loadConfig', () => {
       ['AUTH_RATE_LIMIT_MAX', 'many'],
       ['AUTH_DEVICE_BINDING', 'ip'],
       ['AUTH_COMPROMISE_ACTION', 'IGNORE'],
+      ['AUTH_REDIS_WAIT_REPLICAS', '6'],
+      ['AUTH_REDIS_WAIT_REPLICAS', 'one'],
       ['REDIS_URL', 'localhost:6379'],
       ['REDIS_URL', 'http://cache:6379'],
       ['DATABASE_URL', 'mysql://db/app'],

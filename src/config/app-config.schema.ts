@@ -57,6 +57,8 @@ export interface AppConfig {
   readonly redisUrl: string | null;
   /** REDIS_CLUSTER_NODES: a Redis Cluster's seed nodes, instead of REDIS_URL. */
   readonly redisClusterNodes: readonly RedisNode[] | null;
+  /** AUTH_REDIS_WAIT_REPLICAS: replicas that must acknowledge a revocation (WAIT); 0 = none. */
+  readonly redisWaitReplicas: number;
   /** REDIS_SENTINELS + REDIS_SENTINEL_NAME: a master found through Sentinel, instead of REDIS_URL. */
   readonly redisSentinel: { readonly sentinels: readonly RedisNode[]; readonly name: string } | null;
   readonly databaseUrl: string | null;
@@ -277,6 +279,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     reauthMaxAge: int(env, 'AUTH_REAUTH_MAX_AGE', 300, 30, 86400),
     compromiseAction: oneOf<CompromiseAction>(env, 'AUTH_COMPROMISE_ACTION', 'REVOKE_ALL', ['REVOKE_SESSION', 'REVOKE_ALL']),
     ...redisTarget(env),
+    redisWaitReplicas: int(env, 'AUTH_REDIS_WAIT_REPLICAS', 0, 0, 5),
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     embeddedDataDir: raw(env, 'EMBEDDED_DATA_DIR') ?? './data',
     revocationMaxStaleness: int(env, 'AUTH_REVOCATION_MAX_STALENESS', 2000, 0, 600000),

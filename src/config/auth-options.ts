@@ -25,6 +25,7 @@ export function authOptionsFromConfig(c: AppConfig): AuthModuleOptions {
     redisUrl: c.redisUrl,
     redisClusterNodes: c.redisClusterNodes,
     redisSentinel: c.redisSentinel,
+    redisWaitReplicas: c.redisWaitReplicas,
     // Beside the embedded user database, unless that is in memory too.
     embeddedStateDir: c.embeddedDataDir === ':memory:' ? null : c.embeddedDataDir,
     revocationMaxStaleness: c.revocationMaxStaleness,

@@ -61,6 +61,15 @@ revocationStoreContract('RedisRevocationStore (two instances, Redis Cluster)', a
 });
 
 describe('on a cluster', () => {
+  it('a revocation waits for a replica of the master that took it (WAIT in the key\'s pipeline)', async () => {
+    const client = await connect('wait');
+    const store = new RedisSessionStore(client, 'auth', 1);
+    // Users on every master: each revoke-all's WAIT must reach the node of its own key.
+    for (let i = 0; i < 12; i++) await expect(store.revokeAll(`wait-${i}`, Date.now())).resolves.toBeUndefined();
+    const revocations = new RedisRevocationStore(client, () => subscriberConnection(client, 'wait-sub'), 'auth', 1);
+    for (let i = 0; i < 12; i++) await revocations.add({ kind: 'user', userId: `wait-${i}`, cutoff: Date.now(), expiresAt: Date.now() + 60_000 }, Date.now());
+  });
+
   it('auth_sessions counts the keys of every master', async () => {
     const client = await connect('size');
     await cluster!.flushAll();

@@ -56,6 +56,12 @@ export interface AuthSettings {
    * host's own `Cluster` client as `redis`.
    */
   readonly redisClusterNodes: readonly RedisNode[] | null;
+  /**
+   * Replicas that must acknowledge a revocation (logout, revoke-all, a revoked session) before it
+   * is: `WAIT n` after the write, 503 when fewer answer within a second. 0: no wait (a failover
+   * in the replication window can undo a logout; see docs/architecture.md).
+   */
+  readonly redisWaitReplicas: number;
   /** A master found through Sentinel (the sentinels and the master's name), instead of `redisUrl`. */
   readonly redisSentinel: { readonly sentinels: readonly RedisNode[]; readonly name: string } | null;
   /**
@@ -149,6 +155,7 @@ export function resolveAuthSettings(o: AuthModuleOptions): AuthSettings {
     redisUrl: o.redisUrl ?? null,
     redisClusterNodes: o.redisClusterNodes ?? null,
     redisSentinel: o.redisSentinel ?? null,
+    redisWaitReplicas: o.redisWaitReplicas ?? 0,
     embeddedStateDir: o.embeddedStateDir ?? null,
     revocationMaxStaleness: o.revocationMaxStaleness ?? 2000,
     verifiedTokenCacheSize: o.verifiedTokenCacheSize ?? 10000,

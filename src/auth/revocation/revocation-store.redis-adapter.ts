@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type SingleRedis from 'ioredis';
 import type { Cluster } from 'ioredis';
 import { isCluster, type RedisClient as Redis } from '../redis/redis-connection.factory';
+import { replicatedWrite } from '../redis/replicated-write.helper';
 import { redisCall } from '../redis/redis-call.helper';
 import { RevocationEntry, RevocationFeed, RevocationListener, RevocationStore, decodeMember, decodeMessage, encodeEntry } from './revocation-store.port';
 
@@ -44,7 +45,8 @@ export class RedisRevocationStore implements RevocationStore {
   private readonly probePrefix: string;
 
   /** subscriberFactory: a single-server connection (a cluster's: to one node), closed by this store. */
-  constructor(redis: Redis, private readonly subscriberFactory: () => SingleRedis, prefix = 'auth') {
+  /** waitReplicas: replicas that must hold an entry before add() resolves (see replicatedWrite). */
+  constructor(redis: Redis, private readonly subscriberFactory: () => SingleRedis, prefix = 'auth', private readonly waitReplicas = 0) {
     redis.defineCommand('authRevocationAdd', { numberOfKeys: 1, lua: ADD });
     this.redis = redis as Scripted;
     this.keys = Array.from({ length: REVOCATION_SHARDS }, (_, i) => `${prefix}:revoked:{${i}}`);
@@ -56,7 +58,7 @@ export class RedisRevocationStore implements RevocationStore {
 
   async add(entry: RevocationEntry, now: number): Promise<void> {
     const { member, message } = encodeEntry(entry);
-    await redisCall(() => this.redis.authRevocationAdd(this.keys[shardOf(member)], member, entry.expiresAt, now, this.channel, message));
+    await replicatedWrite(this.redis, this.waitReplicas, 'authRevocationAdd', [this.keys[shardOf(member)], member, entry.expiresAt, now, this.channel, message]);
   }
 
   async snapshot(now: number): Promise<RevocationEntry[]> {
