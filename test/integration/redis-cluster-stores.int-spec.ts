@@ -1,7 +1,7 @@
-import type { Cluster } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { RedisLoginAttemptStore } from '../../src/auth/abuse/login-attempt-store.redis-adapter';
 import { RedisRateLimitStore } from '../../src/auth/abuse/rate-limit-store.redis-adapter';
-import { createRedisConnection, subscriberConnection, type RedisClient } from '../../src/auth/redis/redis-connection.factory';
+import { createRedisConnection, duplicateRedisConnection, subscriberConnection, type RedisClient } from '../../src/auth/redis/redis-connection.factory';
 import { RedisRevocationStore } from '../../src/auth/revocation/revocation-store.redis-adapter';
 import { RedisSessionStore } from '../../src/auth/sessions/session-store.redis-adapter';
 import { loginAttemptStoreContract } from '../contracts/login-attempt-store.contract';
@@ -61,6 +61,22 @@ revocationStoreContract('RedisRevocationStore (two instances, Redis Cluster)', a
 });
 
 describe('on a cluster', () => {
+  it("a host's own Cluster: auth's connection reaches the same cluster with auth's fail-fast options; the host's is untouched", async () => {
+    const host = new Cluster(cluster!.seedNodes.map((n) => ({ ...n })), { lazyConnect: true });
+    clients.add(host);
+    await host.connect();
+    const own = duplicateRedisConnection(host, 'auth') as Cluster;
+    clients.add(own);
+    expect(own.isCluster).toBe(true);
+    expect(own.options.enableOfflineQueue).toBe(false);
+    expect(own.options.redisOptions?.commandTimeout).toBe(2000);
+    expect(host.options.enableOfflineQueue).toBe(true);
+    await own.connect();
+    await own.set('{host}:k', 'v');
+    expect(await host.get('{host}:k')).toBe('v');
+  });
+
+
   it('a revocation waits for a replica of the master that took it (WAIT in the key\'s pipeline)', async () => {
     const client = await connect('wait');
     const store = new RedisSessionStore(client, 'auth', 1);
