@@ -1,6 +1,5 @@
 import { Inject, Logger, Module, OnApplicationShutdown, Optional, Provider } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import type Redis from 'ioredis';
 import { AUTH_SETTINGS, AuthModuleOptions, AuthSettings, resolveAuthSettings } from './common/auth-settings';
 import { AUTH_MODULE_OPTIONS, AuthModuleBase } from './auth.module-definition';
 import { AUDIT_LOGGER, AuthAudit } from './observability/auth-audit.service';
@@ -35,7 +34,7 @@ import { JwksController } from './http/jwks.controller';
 import { IntrospectionController } from './http/introspection.controller';
 import { IntrospectionService } from './introspection/introspection.service';
 import { MethodNotAllowedController } from './http/method-not-allowed.controller';
-import { connectQuietly, createRedisConnection, duplicateRedisConnection, REDIS_CONNECTION } from './redis/redis-connection.factory';
+import { connectQuietly, createRedisConnection, duplicateRedisConnection, REDIS_CONNECTION, type RedisClient, redisTargetOf, subscriberConnection } from './redis/redis-connection.factory';
 import { RedisRevocationStore } from './revocation/revocation-store.redis-adapter';
 import { RevocationView } from './revocation/revocation-view.service';
 import { REVOCATION_STORE } from './revocation/revocation-store.port';
@@ -52,7 +51,7 @@ const logger = new Logger('AuthModule');
 
 /** Closes the Redis connection the module opened (never the host's own client). */
 class RedisLifecycle implements OnApplicationShutdown {
-  constructor(@Optional() @Inject(REDIS_CONNECTION) private readonly redis: Redis | null) {}
+  constructor(@Optional() @Inject(REDIS_CONNECTION) private readonly redis: RedisClient | null) {}
   async onApplicationShutdown(): Promise<void> {
     if (this.redis) this.redis.disconnect();
   }
@@ -98,12 +97,13 @@ const providers: Provider[] = [
     // (same server and credentials, auth's fail-fast settings); either way auth's to close.
     provide: REDIS_CONNECTION,
     inject: [AUTH_MODULE_OPTIONS, AUTH_SETTINGS],
-    useFactory: async (options: AuthModuleOptions, o: AuthSettings): Promise<Redis | null> => {
-      if (!options.redis && !o.redisUrl) {
+    useFactory: async (options: AuthModuleOptions, o: AuthSettings): Promise<RedisClient | null> => {
+      const target = redisTargetOf(o);
+      if (!options.redis && !target) {
         logger.warn('no Redis configured: sessions, revocations and counters are in memory (single process only)');
         return null;
       }
-      const client = options.redis ? duplicateRedisConnection(options.redis, 'auth') : createRedisConnection(o.redisUrl as string, 'auth');
+      const client = options.redis ? duplicateRedisConnection(options.redis, 'auth') : createRedisConnection(target!, 'auth');
       if (!(await connectQuietly(client))) logger.error('Redis is unreachable; state-changing endpoints answer 503 until it is back');
       return client;
     },
@@ -111,7 +111,7 @@ const providers: Provider[] = [
   {
     provide: EMBEDDED_STORES,
     inject: [REDIS_CONNECTION, AUTH_SETTINGS],
-    useFactory: (redis: Redis | null, o: AuthSettings): EmbeddedStores | null => {
+    useFactory: (redis: RedisClient | null, o: AuthSettings): EmbeddedStores | null => {
       if (redis) return null;
       const stores = createEmbeddedStores(o.embeddedStateDir);
       if (stores.file) logger.log(`sessions and revocations are kept in ${stores.file.path} across restarts`);
@@ -120,24 +120,25 @@ const providers: Provider[] = [
   },
   {
     provide: SESSION_STORE,
-    inject: [REDIS_CONNECTION, EMBEDDED_STORES],
-    useFactory: (redis: Redis | null, embedded: EmbeddedStores | null) => (redis ? new RedisSessionStore(redis) : embedded!.sessions),
+    inject: [REDIS_CONNECTION, EMBEDDED_STORES, AUTH_SETTINGS],
+    useFactory: (redis: RedisClient | null, embedded: EmbeddedStores | null, o: AuthSettings) =>
+      redis ? new RedisSessionStore(redis, 'auth', o.redisWaitReplicas) : embedded!.sessions,
   },
   {
     provide: REVOCATION_STORE,
-    inject: [REDIS_CONNECTION, EMBEDDED_STORES],
-    useFactory: (redis: Redis | null, embedded: EmbeddedStores | null) =>
-      redis ? new RedisRevocationStore(redis, () => duplicateRedisConnection(redis, 'auth-revocations')) : embedded!.revocations,
+    inject: [REDIS_CONNECTION, EMBEDDED_STORES, AUTH_SETTINGS],
+    useFactory: (redis: RedisClient | null, embedded: EmbeddedStores | null, o: AuthSettings) =>
+      redis ? new RedisRevocationStore(redis, () => subscriberConnection(redis, 'auth-revocations'), 'auth', o.redisWaitReplicas) : embedded!.revocations,
   },
   {
     provide: LOGIN_ATTEMPT_STORE,
     inject: [REDIS_CONNECTION],
-    useFactory: (redis: Redis | null) => (redis ? new RedisLoginAttemptStore(redis) : new MemoryLoginAttemptStore()),
+    useFactory: (redis: RedisClient | null) => (redis ? new RedisLoginAttemptStore(redis) : new MemoryLoginAttemptStore()),
   },
   {
     provide: RATE_LIMIT_STORE,
     inject: [REDIS_CONNECTION],
-    useFactory: (redis: Redis | null) => (redis ? new RedisRateLimitStore(redis) : new MemoryRateLimitStore()),
+    useFactory: (redis: RedisClient | null) => (redis ? new RedisRateLimitStore(redis) : new MemoryRateLimitStore()),
   },
   RedisLifecycle,
   AuthMetrics,

@@ -6,6 +6,7 @@ export { AuthModule } from './auth.module';
 export type { AuthModuleExtras } from './auth.module-definition';
 export { DEFAULT_LOCKOUT_POLICY } from './common/auth-settings';
 export type { AuthModuleOptions, AuthSettings, AuditLogger } from './common/auth-settings';
+export type { RedisClient, RedisNode } from './redis/redis-connection.factory';
 export { Public, OptionalAuth } from './access/public.decorator';
 export { CurrentUser } from './access/current-user.decorator';
 export { RequireRecentAuth, RecentAuthGuard } from './access/require-recent-auth.decorator';

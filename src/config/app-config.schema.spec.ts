@@ -40,6 +40,9 @@ describe('loadConfig', () => {
       cookie: { secure: true, sameSite: 'Lax', httpOnly: true },
       compromiseAction: 'REVOKE_ALL',
       redisUrl: null,
+      redisClusterNodes: null,
+      redisSentinel: null,
+      redisWaitReplicas: 0,
       jwt: {
         algorithm: 'ES256',
         generateDevKeys: true,
@@ -131,6 +134,44 @@ describe('loadConfig', () => {
     expect(loadConfig({ PORT: '  ', REDIS_URL: '' })).toMatchObject({ port: 3000, redisUrl: null });
   });
 
+  describe('Redis: one server, a cluster or Sentinel', () => {
+    it('reads a cluster\'s seed nodes (IPv6 in brackets)', () => {
+      const c = loadConfig({ REDIS_CLUSTER_NODES: 'redis-1:7000, 10.0.0.2:7001,[::1]:7002' });
+      expect(c).toMatchObject({ redisUrl: null, redisSentinel: null });
+      expect(c.redisClusterNodes).toEqual([
+        { host: 'redis-1', port: 7000 },
+        { host: '10.0.0.2', port: 7001 },
+        { host: '::1', port: 7002 },
+      ]);
+    });
+
+    it('reads the sentinels and the master\'s name', () => {
+      const c = loadConfig({ REDIS_SENTINELS: 's1:26379,s2:26380', REDIS_SENTINEL_NAME: 'auth-master' });
+      expect(c.redisSentinel).toEqual({ sentinels: [{ host: 's1', port: 26379 }, { host: 's2', port: 26380 }], name: 'auth-master' });
+      expect(c.redisClusterNodes).toBeNull();
+    });
+
+    it.each<[string, Record<string, string>, string]>([
+      ['a cluster and a URL', { REDIS_URL: 'redis://a:6379', REDIS_CLUSTER_NODES: 'b:7000' }, 'REDIS_CLUSTER_NODES'],
+      ['sentinels and a URL', { REDIS_URL: 'redis://a:6379', REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'm' }, 'REDIS_SENTINELS'],
+      ['sentinels and a cluster', { REDIS_CLUSTER_NODES: 'b:7000', REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'm' }, 'REDIS_SENTINELS'],
+      ['sentinels without a master name', { REDIS_SENTINELS: 's:26379' }, 'REDIS_SENTINEL_NAME'],
+      ['a master name without sentinels', { REDIS_SENTINEL_NAME: 'm' }, 'REDIS_SENTINELS'],
+      ['a node without a port', { REDIS_CLUSTER_NODES: 'b:7000,c' }, 'REDIS_CLUSTER_NODES'],
+      ['a node as a URL', { REDIS_CLUSTER_NODES: 'redis://b:7000' }, 'REDIS_CLUSTER_NODES'],
+      ['port 0', { REDIS_SENTINELS: 's:0', REDIS_SENTINEL_NAME: 'm' }, 'REDIS_SENTINELS'],
+      ['port 70000', { REDIS_CLUSTER_NODES: 'b:70000' }, 'REDIS_CLUSTER_NODES'],
+      ['an empty item', { REDIS_CLUSTER_NODES: 'b:7000,,c:7001' }, 'REDIS_CLUSTER_NODES'],
+    ])('%s stops the boot', (_what, env, variable) => {
+      expect(refusal(env)).toBe(variable);
+    });
+
+    it('production accepts a cluster or Sentinel instead of REDIS_URL', () => {
+      expect(refusal({ ...PRODUCTION, REDIS_URL: undefined, REDIS_CLUSTER_NODES: 'b:7000' })).toBe('OK');
+      expect(refusal({ ...PRODUCTION, REDIS_URL: undefined, REDIS_SENTINELS: 's:26379', REDIS_SENTINEL_NAME: 'm' })).toBe('OK');
+    });
+  });
+
   describe('a bad value stops the boot and names its variable', () => {
     it.each([
       ['PORT', 'eighty'],
@@ -167,6 +208,8 @@ describe('loadConfig', () => {
       ['AUTH_RECOVERY_MAIL_WINDOW', '0'],
       ['AUTH_RECOVERY_MAIL_MAX', '0'],
       ['AUTH_REQUIRE_VERIFIED_EMAIL', 'yes'],
+      ['AUTH_REDIS_WAIT_REPLICAS', '6'],
+      ['AUTH_REDIS_WAIT_REPLICAS', 'one'],
       ['REDIS_URL', 'localhost:6379'],
       ['REDIS_URL', 'http://cache:6379'],
       ['DATABASE_URL', 'mysql://db/app'],

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { RedisNode } from '../auth';
 
 /**
  * The environment schema. Every variable is parsed here once, at boot; a bad value stops the boot
@@ -54,6 +55,12 @@ export interface AppConfig {
   readonly reauthMaxAge: number;
   readonly compromiseAction: CompromiseAction;
   readonly redisUrl: string | null;
+  /** REDIS_CLUSTER_NODES: a Redis Cluster's seed nodes, instead of REDIS_URL. */
+  readonly redisClusterNodes: readonly RedisNode[] | null;
+  /** AUTH_REDIS_WAIT_REPLICAS: replicas that must acknowledge a revocation (WAIT); 0 = none. */
+  readonly redisWaitReplicas: number;
+  /** REDIS_SENTINELS + REDIS_SENTINEL_NAME: a master found through Sentinel, instead of REDIS_URL. */
+  readonly redisSentinel: { readonly sentinels: readonly RedisNode[]; readonly name: string } | null;
   readonly databaseUrl: string | null;
   /** Where the embedded (no DATABASE_URL) user database keeps its files; ':memory:' keeps none. */
   readonly embeddedDataDir: string;
@@ -118,6 +125,32 @@ function bool(env: Env, name: string, def: boolean): boolean {
   if (v === 'true' || v === '1') return true;
   if (v === 'false' || v === '0') return false;
   throw new ConfigError(name, 'must be true or false', v);
+}
+
+/** "host:port,host:port,…" (an IPv6 host in brackets). */
+function nodes(env: Env, name: string): RedisNode[] | null {
+  const v = raw(env, name);
+  if (v === undefined) return null;
+  return v.split(',').map((item) => {
+    const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(item.trim());
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new ConfigError(name, 'must be a comma-separated list of host:port', item.trim());
+    return { host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+  });
+}
+
+/** At most one way to reach Redis; Sentinel needs both its variables. */
+function redisTarget(env: Env): Pick<AppConfig, 'redisUrl' | 'redisClusterNodes' | 'redisSentinel'> {
+  const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
+  const redisClusterNodes = nodes(env, 'REDIS_CLUSTER_NODES');
+  const sentinels = nodes(env, 'REDIS_SENTINELS');
+  const sentinelName = raw(env, 'REDIS_SENTINEL_NAME');
+  if (redisClusterNodes && redisUrl) throw new ConfigError('REDIS_CLUSTER_NODES', 'cannot be set with REDIS_URL (choose one)', undefined);
+  if (sentinels && (redisUrl || redisClusterNodes)) {
+    throw new ConfigError('REDIS_SENTINELS', 'cannot be set with REDIS_URL or REDIS_CLUSTER_NODES (choose one)', undefined);
+  }
+  if (sentinels && !sentinelName) throw new ConfigError('REDIS_SENTINEL_NAME', "is required with REDIS_SENTINELS (the master's name)", undefined);
+  if (sentinelName && !sentinels) throw new ConfigError('REDIS_SENTINELS', 'is required with REDIS_SENTINEL_NAME', undefined);
+  return { redisUrl, redisClusterNodes, redisSentinel: sentinels ? { sentinels, name: sentinelName! } : null };
 }
 
 function oneOf<T extends string>(env: Env, name: string, def: T, allowed: readonly T[], caseInsensitive = false): T {
@@ -282,7 +315,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     bindingMismatchAction: oneOf<BindingMismatchAction>(env, 'AUTH_BINDING_MISMATCH_ACTION', 'revoke', ['reject', 'revoke']),
     reauthMaxAge: int(env, 'AUTH_REAUTH_MAX_AGE', 300, 30, 86400),
     compromiseAction: oneOf<CompromiseAction>(env, 'AUTH_COMPROMISE_ACTION', 'REVOKE_ALL', ['REVOKE_SESSION', 'REVOKE_ALL']),
-    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    ...redisTarget(env),
+    redisWaitReplicas: int(env, 'AUTH_REDIS_WAIT_REPLICAS', 0, 0, 5),
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     embeddedDataDir: raw(env, 'EMBEDDED_DATA_DIR') ?? './data',
     revocationMaxStaleness: int(env, 'AUTH_REVOCATION_MAX_STALENESS', 2000, 0, 600000),
@@ -306,7 +340,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
 
 /** Production refuses embedded stores, insecure cookies and a missing MAC secret, with a one-line reason. */
 function assertProductionSafe(c: AppConfig): void {
-  if (!c.redisUrl) throw new ConfigError('REDIS_URL', 'is required when NODE_ENV=production (in-memory stores are single-process only)', undefined);
+  if (!c.redisUrl && !c.redisClusterNodes && !c.redisSentinel) {
+    throw new ConfigError('REDIS_URL', 'is required when NODE_ENV=production, or REDIS_CLUSTER_NODES or REDIS_SENTINELS (in-memory stores are single-process only)', undefined);
+  }
   if (!c.databaseUrl) throw new ConfigError('DATABASE_URL', 'is required when NODE_ENV=production (the embedded user database is for development)', undefined);
   if (!existsSync(c.macSecretPath)) {
     // Never generated in production: a secret made up on one instance would not match the others'.

@@ -23,6 +23,9 @@ export function authOptionsFromConfig(c: AppConfig): AuthModuleOptions {
     },
     macSecret: { path: c.macSecretPath, generateIfMissing: c.jwt.generateDevKeys },
     redisUrl: c.redisUrl,
+    redisClusterNodes: c.redisClusterNodes,
+    redisSentinel: c.redisSentinel,
+    redisWaitReplicas: c.redisWaitReplicas,
     // Beside the embedded user database, unless that is in memory too.
     embeddedStateDir: c.embeddedDataDir === ':memory:' ? null : c.embeddedDataDir,
     revocationMaxStaleness: c.revocationMaxStaleness,

@@ -96,17 +96,32 @@ describe('RedisRevocationStore: what only a real Redis shows', () => {
     await redis?.stop();
   });
 
-  it('invariant 6: the list key has a TTL that covers its longest entry and no more', async () => {
+  it('invariant 6: every shard key has a TTL that covers its longest entry and no more', async () => {
     await redis.flushAll();
     const now = Date.now();
     await a.add({ kind: 'session', sid: newSessionId(now), expiresAt: now + 60_000 }, now);
     await a.add({ kind: 'user', userId: 'u1', cutoff: now, expiresAt: now + 120_000 }, now);
     await a.add({ kind: 'session', sid: newSessionId(now), expiresAt: now + 30_000 }, now);
     const keys = await inspect.keys('*'); // test-only inspection
-    expect(keys).toHaveLength(1);
-    const pttl = await inspect.pttl(keys[0]);
-    expect(pttl).toBeGreaterThan(110_000);
-    expect(pttl).toBeLessThanOrEqual(120_000);
+    expect(keys.length).toBeGreaterThanOrEqual(1);
+    const pttls = await Promise.all(keys.map((k) => inspect.pttl(k)));
+    for (const pttl of pttls) {
+      expect(pttl).toBeGreaterThan(20_000);
+      expect(pttl).toBeLessThanOrEqual(120_000);
+    }
+    expect(Math.max(...pttls)).toBeGreaterThan(110_000);
+  });
+
+  it('spreads the list over shard keys, each its own hash tag, and the snapshot reads them all', async () => {
+    await redis.flushAll();
+    const now = Date.now();
+    const sids = Array.from({ length: 64 }, (_, i) => newSessionId(now - i));
+    for (const sid of sids) await a.add({ kind: 'session', sid, expiresAt: now + 60_000 }, now);
+    const keys = await inspect.keys('*');
+    expect(keys.length).toBeGreaterThanOrEqual(8);
+    for (const k of keys) expect(k).toMatch(/^auth:revoked:\{\d+\}$/);
+    const snap = await b.snapshot(now);
+    expect(snap.map((e) => (e.kind === 'session' ? e.sid : '')).sort()).toEqual([...sids].sort());
   });
 
   it('add and snapshot fail with STORE_UNAVAILABLE while Redis is down; the subscriber reports the loss and the return', async () => {

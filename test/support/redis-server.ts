@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, closeSync, constants as fsConstants, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, closeSync, constants as fsConstants, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -53,6 +53,8 @@ export interface StartRedisOptions {
   startTimeoutMs?: number;
   /** The redis-server binary; default REDIS_SERVER_BIN, else `redis-server` found on PATH. */
   binary?: string;
+  /** Writes this text as the server's config file, in its own --dir (Sentinel needs one it may rewrite). */
+  config?: string;
 }
 
 const HOST = '127.0.0.1';
@@ -64,7 +66,7 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<RedisHar
   for (let i = 0; i < attempts; i++) {
     const port = opts.port ?? (await getFreePort(HOST));
     if (port === 6379) throw new Error('startRedis: refusing port 6379 (the developer\'s Redis)');
-    const harness = new RedisServerHarness(binary, port, opts.args ?? [], opts.startTimeoutMs ?? 10_000);
+    const harness = new RedisServerHarness(binary, port, opts.args ?? [], opts.startTimeoutMs ?? 10_000, opts.config);
     try {
       await harness.start();
       return harness;
@@ -94,6 +96,7 @@ class RedisServerHarness implements RedisHarness {
     readonly port: number,
     private readonly extraArgs: readonly string[],
     private readonly startTimeoutMs: number,
+    private readonly config?: string,
   ) {
     this.url = `redis://${HOST}:${port}`;
   }
@@ -155,7 +158,10 @@ class RedisServerHarness implements RedisHarness {
     if (this.child) return;
     const dir = mkdtempSync(join(tmpdir(), 'redis-harness-'));
     const logPath = join(dir, 'redis.log');
+    const configPath = join(dir, 'redis.conf');
+    if (this.config !== undefined) writeFileSync(configPath, this.config);
     const args = [
+      ...(this.config !== undefined ? [configPath] : []),
       '--port', String(this.port),
       '--bind', HOST,
       '--save', '',

@@ -19,7 +19,7 @@ import { startRedis, type RedisHarness } from './redis-server';
 export interface TestAppOptions {
   /** Extra environment for loadConfig. A value given here wins over what the helper generates. */
   env?: Record<string, string>;
-  /** true: a private redis-server for this app; a string: that REDIS_URL (shared); false: in-memory stores. Default true. */
+  /** true: a private redis-server for this app (none when env names REDIS_CLUSTER_NODES or REDIS_SENTINELS); a string: that REDIS_URL (shared); false: in-memory stores. Default true. */
   redis?: boolean | string;
   /** 'postgres': a fresh database (unless env.DATABASE_URL is given); 'embedded': in-memory PGlite. Default 'postgres'. */
   database?: 'postgres' | 'embedded';
@@ -85,7 +85,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
 
     let redis: RedisHarness | undefined;
     const redisOpt = opts.redis ?? true;
-    if (opts.env?.REDIS_URL === undefined) {
+    if (opts.env?.REDIS_URL === undefined && opts.env?.REDIS_CLUSTER_NODES === undefined && opts.env?.REDIS_SENTINELS === undefined) {
       if (redisOpt === true) {
         const harness = await startRedis();
         redis = harness;

@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient as Redis } from '../redis/redis-connection.factory';
 import { redisCall } from '../redis/redis-call.helper';
 import type { AttemptDecision, AttemptKeys, LockoutPolicy, LoginAttemptStore } from './login-attempt-store.port';
 

@@ -1,6 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { dirname, join } from 'node:path';
-import type Redis from 'ioredis';
+import type { RedisClient, RedisNode } from '../redis/redis-connection.factory';
 import type { Logger as PinoLogger } from 'pino';
 import type { SigningAlgorithm } from '../tokens/signing-keys.loader';
 import type { LockoutPolicy } from '../abuse/login-attempt-store.port';
@@ -52,6 +52,19 @@ export interface AuthSettings {
   readonly macSecret: { readonly path: string; readonly generateIfMissing: boolean };
   /** Null, with no host client: in-memory stores (single process only). */
   readonly redisUrl: string | null;
+  /**
+   * Redis Cluster seed nodes, instead of `redisUrl`. Passwords and TLS for a cluster: pass the
+   * host's own `Cluster` client as `redis`.
+   */
+  readonly redisClusterNodes: readonly RedisNode[] | null;
+  /**
+   * Replicas that must acknowledge a revocation (logout, revoke-all, a revoked session) before it
+   * is: `WAIT n` after the write, 503 when fewer answer within a second. 0: no wait (a failover
+   * in the replication window can undo a logout; see docs/architecture.md).
+   */
+  readonly redisWaitReplicas: number;
+  /** A master found through Sentinel (the sentinels and the master's name), instead of `redisUrl`. */
+  readonly redisSentinel: { readonly sentinels: readonly RedisNode[]; readonly name: string } | null;
   /**
    * With in-memory stores: a directory where their sessions and revocations are kept across
    * restarts (EMBEDDED_DATA_DIR). Null: kept nowhere, a restart forgets them.
@@ -106,8 +119,8 @@ type Partially<T> = { readonly [K in keyof T]?: T[K] extends readonly unknown[] 
  * thing the host must provide is CREDENTIALS_PORT, from a module in `imports`.
  */
 export interface AuthModuleOptions extends Partially<AuthSettings> {
-  /** The host's own ioredis client, used instead of opening one from `redisUrl`. It stays the host's: auth never closes it. */
-  readonly redis?: Redis;
+  /** The host's own ioredis client (a `Redis` or a `Cluster`), used instead of opening one from `redisUrl`. It stays the host's: auth never closes it. */
+  readonly redis?: RedisClient;
   /** The host's logger for the audit trail; default: a pino logger on stdout. */
   readonly auditLogger?: AuditLogger;
   /** The host's own mail transport, used instead of one opened from `mail.url`. */
@@ -161,6 +174,9 @@ export function resolveAuthSettings(o: AuthModuleOptions): AuthSettings {
     },
     macSecret: { path: join(keyDir, 'mac-secret'), generateIfMissing: !production(), ...o.macSecret },
     redisUrl: o.redisUrl ?? null,
+    redisClusterNodes: o.redisClusterNodes ?? null,
+    redisSentinel: o.redisSentinel ?? null,
+    redisWaitReplicas: o.redisWaitReplicas ?? 0,
     embeddedStateDir: o.embeddedStateDir ?? null,
     revocationMaxStaleness: o.revocationMaxStaleness ?? 2000,
     verifiedTokenCacheSize: o.verifiedTokenCacheSize ?? 10000,

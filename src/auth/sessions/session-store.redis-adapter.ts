@@ -1,5 +1,6 @@
-import type Redis from 'ioredis';
+import { isCluster, type RedisClient as Redis } from '../redis/redis-connection.factory';
 import { redisCall } from '../redis/redis-call.helper';
+import { replicatedWrite } from '../redis/replicated-write.helper';
 import { sessionCreatedAt } from '../tokens/session-id.codec';
 import { MAX_SESSIONS_PER_USER, type NewSession, type RotateCommand, type RotateResult, type SessionCredential, type SessionKind, type SessionStore, type SessionView } from './session-store.port';
 
@@ -229,7 +230,8 @@ export class RedisSessionStore implements SessionStore {
   private readonly redis: Scripted;
   private sizeSample: { at: number; value: number } | null = null;
 
-  constructor(redis: Redis, private readonly prefix = 'auth') {
+  /** waitReplicas: replicas that must hold a revocation before it is acknowledged (see replicatedWrite). */
+  constructor(redis: Redis, private readonly prefix = 'auth', private readonly waitReplicas = 0) {
     redis.defineCommand('authSessionCreate', { numberOfKeys: 1, lua: CREATE });
     redis.defineCommand('authSessionRotate', { numberOfKeys: 1, lua: ROTATE });
     redis.defineCommand('authSessionRevoke', { numberOfKeys: 1, lua: REVOKE });
@@ -325,12 +327,12 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async revoke(userId: string, sid: string): Promise<boolean> {
-    const n = await redisCall(() => this.redis.authSessionRevoke(this.userKey(userId), sid));
+    const n = await replicatedWrite<number>(this.redis, this.waitReplicas, 'authSessionRevoke', [this.userKey(userId), sid]);
     return n > 0;
   }
 
   async revokeAll(userId: string, cutoff: number): Promise<void> {
-    await redisCall(() => this.redis.authSessionRevokeAll(this.userKey(userId), cutoff));
+    await replicatedWrite(this.redis, this.waitReplicas, 'authSessionRevokeAll', [this.userKey(userId), cutoff]);
   }
 
   async ping(): Promise<void> {
@@ -340,15 +342,16 @@ export class RedisSessionStore implements SessionStore {
   /**
    * For the metrics gauge only: the keys of this Redis database (INFO keyspace, no SCAN), sampled
    * at most every 15 s. An upper bound on users with sessions (one key per user, plus anything
-   * else sharing the database).
+   * else sharing the database). On a cluster: the sum over every master (db 0, the only one).
    */
   async approximateSize(): Promise<number | null> {
     const now = Date.now();
     if (this.sizeSample && now - this.sizeSample.at < 15_000) return this.sizeSample.value;
-    const info = await redisCall(() => this.redis.info('keyspace'));
-    const db = (this.redis.options.db ?? 0) as number;
-    const m = new RegExp(`^db${db}:keys=(\\d+)`, 'm').exec(info);
-    this.sizeSample = { at: now, value: m ? Number(m[1]) : 0 };
+    const r = this.redis;
+    const infos = isCluster(r) ? await Promise.all(r.nodes('master').map((n) => redisCall(() => n.info('keyspace')))) : [await redisCall(() => r.info('keyspace'))];
+    const db = isCluster(r) ? 0 : (r.options.db ?? 0);
+    const re = new RegExp(`^db${db}:keys=(\\d+)`, 'm');
+    this.sizeSample = { at: now, value: infos.reduce((sum, info) => sum + Number(re.exec(info)?.[1] ?? 0), 0) };
     return this.sizeSample.value;
   }
 
