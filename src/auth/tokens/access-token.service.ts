@@ -73,8 +73,9 @@ export class AccessTokenService implements OnModuleDestroy {
     await this.thread?.close();
   }
 
-  issue(input: { sub: string; sid: string; authTime: number }): { token: string; expiresIn: number } {
-    const { data, expiresIn } = this.signingInput(input);
+  /** `issuedAt` (ms, default now): the testing kit's already-expired tokens only. */
+  issue(input: { sub: string; sid: string; authTime: number }, issuedAt?: number): { token: string; expiresIn: number } {
+    const { data, expiresIn } = this.signingInput(input, issuedAt);
     return { token: `${data}.${this.signHere(data).toString('base64url')}`, expiresIn };
   }
 
@@ -105,8 +106,8 @@ export class AccessTokenService implements OnModuleDestroy {
     return signRaw(this.keys.signer.alg, this.keys.signer.privateKey, Buffer.from(data, 'latin1'));
   }
 
-  private signingInput(input: { sub: string; sid: string; authTime: number }): { data: string; expiresIn: number } {
-    const iat = Math.floor(this.clock.now() / 1000);
+  private signingInput(input: { sub: string; sid: string; authTime: number }, issuedAt = this.clock.now()): { data: string; expiresIn: number } {
+    const iat = Math.floor(issuedAt / 1000);
     const expiresIn = this.options.accessTokenTtl;
     // Signed directly rather than through @nestjs/jwt (jsonwebtoken): less than half its cost per
     // token, measured, and every refresh pays it (docs/performance.md).
