@@ -9,6 +9,8 @@ export type { AuthModuleOptions, AuthSettings, AuditLogger } from './common/auth
 export { Public, OptionalAuth } from './access/public.decorator';
 export { CurrentUser } from './access/current-user.decorator';
 export { RequireRecentAuth, RecentAuthGuard } from './access/require-recent-auth.decorator';
+export { RequireClaims, RequireRole, ClaimsGuard } from './access/require-claims.decorator';
+export type { ClaimsRequirement } from './access/require-claims.decorator';
 export { AuthenticationGuard } from './access/authentication.guard';
 export type { AuthPrincipal } from './access/auth-principal.model';
 export { AuthAudit, AUDIT_EVENTS } from './observability/auth-audit.service';
@@ -21,3 +23,4 @@ export { CLOCK } from './common/clock.port';
 export type { Clock } from './common/clock.port';
 export { CREDENTIALS_PORT } from './credentials/credentials.port';
 export type { CredentialsPort, VerifiedUser, RegisterResult, ChangePasswordResult } from './credentials/credentials.port';
+export type { UserClaims, ClaimValue } from './credentials/user-claims.validator';

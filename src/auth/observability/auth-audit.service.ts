@@ -26,6 +26,7 @@ export const AUDIT_EVENTS = [
   'csrf.failure',
   'rate_limited',
   'reauth.required',
+  'access.forbidden',
 ] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 

@@ -4,6 +4,7 @@ import { AuthAudit } from '../observability/auth-audit.service';
 import type { AuthPrincipal } from '../access/auth-principal.model';
 import { Clock, CLOCK } from '../common/clock.port';
 import { CREDENTIALS_PORT, CredentialsPort, VerifiedUser } from '../credentials/credentials.port';
+import { NO_CLAIMS, validateClaims, type UserClaims } from '../credentials/user-claims.validator';
 import { AuthError } from '../errors/auth-error.model';
 import { RevocationView } from '../revocation/revocation-view.service';
 import { REVOCATION_STORE, RevocationEntry, RevocationStore } from '../revocation/revocation-store.port';
@@ -148,8 +149,9 @@ export class SessionLifecycleService {
       },
       client,
     );
+    const claims = await this.claimsOf(user.id);
     this.audit.record('login.success', { userId: user.id, sid }, client);
-    return this.tokensFor(user.id, sid, authTime, refresh.token, absoluteExpiresAt, now);
+    return this.tokensFor(user.id, sid, authTime, refresh.token, absoluteExpiresAt, now, claims);
   }
 
   async refresh(refreshToken: string, client: ClientContext = {}): Promise<IssuedTokens> {
@@ -162,10 +164,22 @@ export class SessionLifecycleService {
       // auth_time is its creation second, which its id carries; checked against the store's in
       // tokensFor), so it is signed meanwhile off the event loop. Only for a token we issued: a
       // forged one makes no work.
+      // The host's claims (a port with claimsFor) are asked once, alongside the store round trip,
+      // and the signing starts when they arrive.
+      let claims: UserClaims = NO_CLAIMS;
+      let claimsReady: Promise<void> | undefined;
       if (parsed.genuine) {
-        pending = this.accessTokens.begin({ sub: parsed.userId, sid: parsed.sid, authTime: Math.floor(sessionCreatedAt(parsed.sid) / 1000) });
+        const authTime = Math.floor(sessionCreatedAt(parsed.sid) / 1000);
+        if (this.credentials.claimsFor === undefined) {
+          pending = this.accessTokens.begin({ sub: parsed.userId, sid: parsed.sid, authTime });
+        } else {
+          claimsReady = this.claimsOf(parsed.userId).then((c) => {
+            claims = c;
+            pending = this.accessTokens.begin({ sub: parsed.userId, sid: parsed.sid, authTime, claims: c });
+          });
+        }
       }
-      const tokens = await this.rotateWith(parsed, client, pending);
+      const [tokens] = await Promise.all([this.rotateWith(parsed, client, claimsReady, () => ({ pending, claims })), claimsReady]);
       done('success');
       return tokens;
     } catch (e) {
@@ -177,7 +191,21 @@ export class SessionLifecycleService {
     }
   }
 
-  private async rotateWith(parsed: ParsedRefreshToken, client: ClientContext, pending: PendingAccessToken | undefined): Promise<IssuedTokens> {
+  /** The user's validated extra claims, or none when the port has no claimsFor. */
+  private async claimsOf(userId: string): Promise<UserClaims> {
+    return this.credentials.claimsFor ? validateClaims(await this.credentials.claimsFor(userId)) : NO_CLAIMS;
+  }
+
+  /**
+   * `signing` is read once the store answered and `claimsReady` (the claims fetched alongside, if
+   * any) settled: the token issued carries them.
+   */
+  private async rotateWith(
+    parsed: ParsedRefreshToken,
+    client: ClientContext,
+    claimsReady: Promise<void> | undefined,
+    signing: () => { pending: PendingAccessToken | undefined; claims: UserClaims },
+  ): Promise<IssuedTokens> {
     const now = this.clock.now();
     const next = this.codec.create(parsed.userId, parsed.sid);
     const result = await this.sessions.rotate({
@@ -196,14 +224,19 @@ export class SessionLifecycleService {
       revokeOnBindingMismatch: this.options.bindingMismatchAction === 'revoke',
     });
     switch (result.kind) {
-      case 'rotated':
+      case 'rotated': {
+        if (claimsReady) await claimsReady;
+        const { pending, claims } = signing();
         this.audit.record('refresh', { userId: parsed.userId, sid: parsed.sid }, client);
-        return this.tokensFor(parsed.userId, parsed.sid, result.session.authTime, next.token, result.session.absoluteExpiresAt, now, pending);
+        return this.tokensFor(parsed.userId, parsed.sid, result.session.authTime, next.token, result.session.absoluteExpiresAt, now, claims, pending);
+      }
       case 'grace': {
         // A lost response, a retry or a second tab: hand back the successor the first request got.
         const successor = this.codec.openSuccessor(parsed, result.sealedSuccessor);
         if (!successor) throw new AuthError('REFRESH_TOKEN_INVALID');
-        return this.tokensFor(parsed.userId, parsed.sid, result.session.authTime, successor, result.session.absoluteExpiresAt, now, pending);
+        if (claimsReady) await claimsReady;
+        const { pending, claims } = signing();
+        return this.tokensFor(parsed.userId, parsed.sid, result.session.authTime, successor, result.session.absoluteExpiresAt, now, claims, pending);
       }
       case 'reused':
         await this.publishRevocation(
@@ -335,9 +368,10 @@ export class SessionLifecycleService {
     refreshToken: string,
     absoluteExpiresAt: number,
     now: number,
+    claims: UserClaims,
     pending?: PendingAccessToken,
   ): IssuedTokens {
-    const access = pending?.authTime === authTime ? pending.take() : this.accessTokens.issue({ sub: userId, sid, authTime });
+    const access = pending?.authTime === authTime ? pending.take() : this.accessTokens.issue({ sub: userId, sid, authTime, claims });
     const refreshExpiresIn = Math.max(0, Math.min(this.options.sessionIdleTtl, Math.floor((absoluteExpiresAt - now) / 1000)));
     return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken, refreshExpiresIn };
   }

@@ -9,6 +9,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { AuthPrincipal } from '../access/auth-principal.model';
 import { AUTH_SETTINGS, type AuthSettings } from '../common/auth-settings';
 import { CLOCK, type Clock } from '../common/clock.port';
+import { NO_CLAIMS, validateClaims, type UserClaims } from '../credentials/user-claims.validator';
 import { deviceLabel } from '../sessions/device-label.parser';
 import { REFRESH_CODEC, SessionLifecycleService } from '../sessions/session-lifecycle.service';
 import { AccessTokenService, CLOCK_TOLERANCE_SECONDS } from '../tokens/access-token.service';
@@ -21,6 +22,11 @@ export interface TestTokenOptions {
    * route under `@RequireRecentAuth()`.
    */
   readonly authTime?: Date;
+  /**
+   * Extra claims the token carries, as CredentialsPort.claimsFor would give them (e.g.
+   * `{ roles: ['admin'], tenant: 'acme' }`), validated the same way.
+   */
+  readonly claims?: UserClaims;
   /** A token already past its expiry (and the clock tolerance): the guard answers 401 ACCESS_TOKEN_EXPIRED. */
   readonly expired?: boolean;
 }
@@ -42,6 +48,7 @@ function refuseInProduction(): void {
 export async function accessTokenFor(app: INestApplication, userId: string, options: TestTokenOptions = {}): Promise<string> {
   refuseInProduction();
   if (typeof userId !== 'string' || userId.length === 0) throw new Error('accessTokenFor: userId must be a non-empty string');
+  const claims = validateClaims(options.claims);
   const settings = app.get<AuthSettings>(AUTH_SETTINGS);
   const clock = app.get<Clock>(CLOCK);
   const codec = app.get<RefreshTokenCodec>(REFRESH_CODEC);
@@ -63,7 +70,7 @@ export async function accessTokenFor(app: INestApplication, userId: string, opti
     secretHash: codec.create(userId, sid).secretHash,
   });
   const issuedAt = options.expired ? now - (settings.accessTokenTtl + CLOCK_TOLERANCE_SECONDS + 1) * 1000 : now;
-  return app.get(AccessTokenService).issue({ sub: userId, sid, authTime }, issuedAt).token;
+  return app.get(AccessTokenService).issue({ sub: userId, sid, authTime, claims }, issuedAt).token;
 }
 
 /**
@@ -74,7 +81,7 @@ export async function accessTokenFor(app: INestApplication, userId: string, opti
 export async function revokeTestSession(app: INestApplication, accessToken: string): Promise<void> {
   refuseInProduction();
   const { sub, sid } = decodePayload(accessToken);
-  const principal: AuthPrincipal = { sub, sid, authTime: 0, expiresAt: 0, via: 'bearer' };
+  const principal: AuthPrincipal = { sub, sid, authTime: 0, expiresAt: 0, via: 'bearer', claims: NO_CLAIMS };
   await app.get(SessionLifecycleService).logout({ principal });
 }
 

@@ -6,6 +6,7 @@ import { AUTH_SETTINGS, AuthSettings } from '../common/auth-settings';
 import { SIGNING_KEYS } from './tokens.constants';
 import { ALLOWED_ALGORITHMS, SigningKeySet, VerificationKey } from './signing-keys.loader';
 import { isSessionId } from './session-id.codec';
+import { claimsOfPayload, type UserClaims } from '../credentials/user-claims.validator';
 import { randomBytesPooled } from './random-bytes.pool';
 import { inlineSignature, SigningThread, type PendingSignature } from './signing.thread';
 
@@ -18,6 +19,17 @@ export interface AccessClaims {
   readonly iat: number;
   readonly exp: number;
   readonly authTime: number;
+  /** The host's extra claims (roles, tenant...): empty when the token carries none. */
+  readonly claims: UserClaims;
+}
+
+/** What an access token is issued for. */
+export interface AccessTokenInput {
+  readonly sub: string;
+  readonly sid: string;
+  readonly authTime: number;
+  /** Validated extra claims (validateClaims), signed next to ours. */
+  readonly claims?: UserClaims;
 }
 
 /** An access token being signed off the event loop: `take()` it once what it waits for is done, or `discard()` it. */
@@ -74,7 +86,7 @@ export class AccessTokenService implements OnModuleDestroy {
   }
 
   /** `issuedAt` (ms, default now): the testing kit's already-expired tokens only. */
-  issue(input: { sub: string; sid: string; authTime: number }, issuedAt?: number): { token: string; expiresIn: number } {
+  issue(input: AccessTokenInput, issuedAt?: number): { token: string; expiresIn: number } {
     const { data, expiresIn } = this.signingInput(input, issuedAt);
     return { token: `${data}.${this.signHere(data).toString('base64url')}`, expiresIn };
   }
@@ -85,7 +97,7 @@ export class AccessTokenService implements OnModuleDestroy {
    * requests meanwhile instead of running ECDSA. `take()` never waits: a signature the thread
    * has not finished is made on the event loop then.
    */
-  begin(input: { sub: string; sid: string; authTime: number }): PendingAccessToken {
+  begin(input: AccessTokenInput): PendingAccessToken {
     const { data, expiresIn } = this.signingInput(input);
     const sig: PendingSignature = this.thread ? this.thread.begin(data) : inlineSignature(() => this.signHere(data));
     return {
@@ -106,12 +118,14 @@ export class AccessTokenService implements OnModuleDestroy {
     return signRaw(this.keys.signer.alg, this.keys.signer.privateKey, Buffer.from(data, 'latin1'));
   }
 
-  private signingInput(input: { sub: string; sid: string; authTime: number }, issuedAt = this.clock.now()): { data: string; expiresIn: number } {
+  private signingInput(input: AccessTokenInput, issuedAt = this.clock.now()): { data: string; expiresIn: number } {
     const iat = Math.floor(issuedAt / 1000);
     const expiresIn = this.options.accessTokenTtl;
     // Signed directly rather than through @nestjs/jwt (jsonwebtoken): less than half its cost per
     // token, measured, and every refresh pays it (docs/performance.md).
+    // The host's claims first: ours, written after, are what a reader finds whatever it was given.
     const payload = b64json({
+      ...input.claims,
       iss: this.options.issuer,
       aud: this.options.audience,
       // RFC 9068 section 2.2: every at+jwt names the client it was issued to.
@@ -172,7 +186,7 @@ export class AccessTokenService implements OnModuleDestroy {
     const authTime = p.auth_time === undefined ? p.iat : p.auth_time;
     if (!isNumericDate(authTime)) throw invalid();
     if (nowSec > p.exp + CLOCK_TOLERANCE_SECONDS) throw new AuthError('ACCESS_TOKEN_EXPIRED');
-    return Object.freeze({ sub: p.sub, sid: p.sid, jti: p.jti, iat: p.iat, exp: p.exp, authTime });
+    return Object.freeze({ sub: p.sub, sid: p.sid, jti: p.jti, iat: p.iat, exp: p.exp, authTime, claims: claimsOfPayload(p) });
   }
 }
 
