@@ -179,7 +179,9 @@ export class SessionLifecycleService {
           });
         }
       }
-      const [tokens] = await Promise.all([this.rotateWith(parsed, client, claimsReady, () => ({ pending, claims })), claimsReady]);
+      const rotating = this.rotateWith(parsed, client, claimsReady, () => ({ pending, claims }));
+      // (Both awaited, so that a failing claimsFor is never an unhandled rejection.)
+      const tokens = claimsReady ? (await Promise.all([rotating, claimsReady]))[0] : await rotating;
       done('success');
       return tokens;
     } catch (e) {
