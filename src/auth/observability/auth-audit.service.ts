@@ -27,6 +27,8 @@ export const AUDIT_EVENTS = [
   'rate_limited',
   'reauth.required',
   'access.forbidden',
+  'sessions.listed',
+  'account.unlocked',
 ] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 

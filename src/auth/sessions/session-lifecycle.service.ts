@@ -334,6 +334,40 @@ export class SessionLifecycleService {
     this.audit.record('session.revoked', { userId: principal.sub, sid }, client);
   }
 
+  /** An operator's look at a user's live sessions (the admin CLI), audited with `operator`. */
+  async sessionsForOperator(userId: string, operator: string): Promise<SessionSummary[]> {
+    const list = await this.sessions.listByUser(userId, this.clock.now());
+    this.audit.record('sessions.listed', { userId, operator, count: list.length });
+    return list.map((s) => summarize(s, ''));
+  }
+
+  /**
+   * An operator ends one session of a user, or all of them (`sid` null), with their access tokens,
+   * as the user's own logout / logout-all would; audited with `operator`. False: no such live session.
+   */
+  async revokeForOperator(userId: string, sid: string | null, operator: string): Promise<boolean> {
+    if (sid === null) {
+      const now = this.clock.now();
+      await this.sessions.revokeAll(userId, now, this.options.sessionAbsoluteTtl * 1000);
+      await this.publishRevocation({ kind: 'user', userId, cutoff: now, expiresAt: this.revocationExpiry(now) }, now);
+      this.audit.record('logout_all', { userId, operator, reason: 'by operator' });
+      return true;
+    }
+    if (!isSessionId(sid) || !(await this.sessions.get(userId, sid, this.clock.now()))) return false;
+    await this.endSession(userId, sid);
+    this.audit.record('session.revoked', { userId, sid, operator, reason: 'by operator' });
+    return true;
+  }
+
+  /**
+   * An operator lifts the login lockout of an account (the account-wide counter, as a successful
+   * sign-in would; a single source's own delay runs out by itself), audited with `operator`.
+   */
+  async unlockForOperator(email: string, userId: string, operator: string): Promise<void> {
+    await this.attempts.succeeded(this.keyer.keys(email, undefined), this.clock.now(), this.options.lockout);
+    this.audit.record('account.unlocked', { userId, operator });
+  }
+
   /**
    * Records a new session (API or browser). When the user was at MAX_SESSIONS_PER_USER, the store
    * ended their least recently used session: its access tokens are revoked like any other's.
