@@ -17,6 +17,7 @@ import { RedisRateLimitStore } from './abuse/rate-limit-store.redis-adapter';
 import { RATE_LIMIT_STORE } from './abuse/rate-limit-store.port';
 import { AuthMetrics } from './observability/auth-metrics.service';
 import { RecentAuthGuard } from './access/require-recent-auth.decorator';
+import { ClaimsGuard } from './access/require-claims.decorator';
 import { MetricsController } from './observability/metrics.controller';
 import { DeviceBinder } from './sessions/device-binding';
 import { RequestAuthenticator } from './access/request-authenticator.service';
@@ -149,6 +150,7 @@ const providers: Provider[] = [
   IntrospectionService,
   AuthenticationGuard,
   RecentAuthGuard,
+  ClaimsGuard,
   AccessTokenService,
   RevocationView,
   RequestAuthenticator,
@@ -173,6 +175,6 @@ const providers: Provider[] = [
   controllers: [AuthController, SessionsController, JwksController, BrowserController, SignInPageController, MetricsController, RecoveryController, IntrospectionController, MethodNotAllowedController],
   providers,
   // What a host's @UseGuards(AuthenticationGuard), @RequireRecentAuth() and health checks need.
-  exports: [AUTH_SETTINGS, AuthReadiness, RequestAuthenticator, AuthenticationGuard, RecentAuthGuard, AuthAudit, AuthMetrics, CLOCK],
+  exports: [AUTH_SETTINGS, AuthReadiness, RequestAuthenticator, AuthenticationGuard, RecentAuthGuard, ClaimsGuard, AuthAudit, AuthMetrics, CLOCK],
 })
 export class AuthModule extends AuthModuleBase {}

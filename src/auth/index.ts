@@ -10,6 +10,8 @@ export type { RedisClient, RedisNode } from './redis/redis-connection.factory';
 export { Public, OptionalAuth } from './access/public.decorator';
 export { CurrentUser } from './access/current-user.decorator';
 export { RequireRecentAuth, RecentAuthGuard } from './access/require-recent-auth.decorator';
+export { RequireClaims, RequireRole, ClaimsGuard } from './access/require-claims.decorator';
+export type { ClaimsRequirement } from './access/require-claims.decorator';
 export { AuthenticationGuard } from './access/authentication.guard';
 export type { AuthPrincipal } from './access/auth-principal.model';
 export { AuthAudit, AUDIT_EVENTS } from './observability/auth-audit.service';
@@ -29,3 +31,4 @@ export type {
   ChangePasswordResult,
   NewPasswordResult,
 } from './credentials/credentials.port';
+export type { UserClaims, ClaimValue } from './credentials/user-claims.validator';

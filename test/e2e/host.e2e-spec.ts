@@ -23,7 +23,8 @@ import { AuthGuard } from '@nestjs/passport';
 import { Test } from '@nestjs/testing';
 import Redis from 'ioredis';
 import request from 'supertest';
-import { AuthenticationGuard, AuthModule, CurrentUser, Public, RequireRecentAuth, type AuthModuleOptions, type AuthPrincipal } from '../../src/auth';
+import { AuthenticationGuard, AuthModule, CurrentUser, Public, RequireRecentAuth, RequireRole, type AuthModuleOptions, type AuthPrincipal } from '../../src/auth';
+import { accessTokenFor } from '../../src/auth/testing';
 import { ConfigModule, loadConfig } from '../../src/config';
 import { UsersModule } from '../../src/users';
 import { createTestDatabase } from '../support/postgres';
@@ -100,6 +101,20 @@ class OptInController {
   @Post('transfer')
   transfer(@CurrentUser('sub') sub: string): { by: string } {
     return { by: sub };
+  }
+
+  @RequireRole('admin')
+  @UseGuards(AuthenticationGuard)
+  @Get('admin')
+  admin(@CurrentUser('claims') claims: AuthPrincipal['claims']): AuthPrincipal['claims'] {
+    return claims;
+  }
+
+  @UseGuards(AuthGuard('jwt'))
+  @RequireRole('admin')
+  @Get('passport-admin')
+  passportAdmin(@CurrentUser('claims') claims: AuthPrincipal['claims']): AuthPrincipal['claims'] {
+    return claims;
   }
 
   /** The NestJS docs' recipe, which many hosts already have. */
@@ -320,6 +335,19 @@ describe('auth as a guest in a host application (plain NestFactory bootstrap)', 
       const r = request(h.http).get(path);
       return token ? r.set('Authorization', `Bearer ${token}`) : r;
     };
+
+    it('@RequireRole works with the opt-in guard and with passport: 403 FORBIDDEN without the role', async () => {
+      const admin = await accessTokenFor(h.app, user.sub, { claims: { roles: ['admin'] } });
+      const viewer = await accessTokenFor(h.app, user.sub, { claims: { roles: ['viewer'] } });
+      for (const path of ['/opt-in/admin', '/opt-in/passport-admin']) {
+        const ok = await get(path, admin);
+        expect(ok.status).toBe(200);
+        expect(ok.body).toEqual({ roles: ['admin'] });
+        expectProblem(await get(path, viewer), 403, 'FORBIDDEN');
+        expectProblem(await get(path, user.accessToken), 403, 'FORBIDDEN');
+        expectProblem(await get(path), 401, 'ACCESS_TOKEN_MISSING');
+      }
+    });
 
     it('routes without a guard stay open: nothing is installed app-wide', async () => {
       expect((await get('/opt-in/open')).body).toEqual({ open: true });

@@ -13,7 +13,7 @@ import {
 
 /**
  * The global guard and access-token verification over HTTP: protected by default, public routes
- * open, the example feature isolated per user, and every kind of forged or malformed token
+ * open (the notes feature itself: notes.e2e-spec), and every kind of forged or malformed token
  * refused with its stable code (never a 500).
  */
 const b64 = (v: unknown): string => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
@@ -129,41 +129,6 @@ describe('guard and access-token verification (Redis + PostgreSQL)', () => {
     it('a public route ignores a bad token rather than failing', async () => {
       const res = await request(t.http).get('/health/live').set('Authorization', 'Bearer garbage');
       expect(res.status).toBe(200);
-    });
-  });
-
-  describe('the example notes feature', () => {
-    it('works with a token, and users cannot see or delete each other\'s notes', async () => {
-      const alice = await registerAndLogin(t.http, { tag: 'alice' });
-      const bob = await registerAndLogin(t.http, { tag: 'bob' });
-      const created = await request(t.http).post('/notes').set('Authorization', bearer(alice.accessToken)).send({ text: 'alice secret' });
-      expect(created.status).toBe(201);
-      expect(created.body).toEqual({ id: expect.any(String), text: 'alice secret', createdAt: expect.any(String) });
-
-      const aliceList = await request(t.http).get('/notes').set('Authorization', bearer(alice.accessToken));
-      expect(aliceList.status).toBe(200);
-      expect(aliceList.body).toEqual({ notes: [created.body] });
-      const bobList = await request(t.http).get('/notes').set('Authorization', bearer(bob.accessToken));
-      expect(bobList.status).toBe(200);
-      expect(bobList.body).toEqual({ notes: [] });
-
-      // The feature's own NotFoundException, in Nest's format: auth does not rewrite it.
-      const notBobs = await request(t.http).delete(`/notes/${created.body.id}`).set('Authorization', bearer(bob.accessToken));
-      expect(notBobs.status).toBe(404);
-      expect(notBobs.body).toEqual({ statusCode: 404, error: 'Not Found', message: `note ${created.body.id} not found` });
-      expect((await request(t.http).get('/notes').set('Authorization', bearer(alice.accessToken))).body.notes).toHaveLength(1);
-      expect((await request(t.http).delete(`/notes/${created.body.id}`).set('Authorization', bearer(alice.accessToken))).status).toBe(204);
-      expect((await request(t.http).get('/notes').set('Authorization', bearer(alice.accessToken))).body).toEqual({ notes: [] });
-    });
-
-    it("validates note bodies with Nest's ValidationPipe, answering in Nest's format", async () => {
-      const res = await request(t.http).post('/notes').set('Authorization', bearer(s.accessToken)).send({ text: '', extra: 1 });
-      expect(res.status).toBe(400);
-      expect(res.body).toEqual({
-        statusCode: 400,
-        error: 'Bad Request',
-        message: expect.arrayContaining(['property extra should not exist', 'text must be longer than or equal to 1 characters']),
-      });
     });
   });
 

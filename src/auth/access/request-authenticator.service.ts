@@ -83,5 +83,5 @@ function isBearerScheme(h: string): boolean {
 function principalIf(state: RevocationCheck, c: AccessClaims): AuthPrincipal {
   if (state === 'revoked') throw new AuthError('SESSION_REVOKED');
   if (state === 'stale') throw new AuthError('STORE_UNAVAILABLE', { retryAfter: 5 });
-  return { sub: c.sub, sid: c.sid, authTime: c.authTime, expiresAt: c.exp, via: 'bearer' };
+  return { sub: c.sub, sid: c.sid, authTime: c.authTime, expiresAt: c.exp, via: 'bearer', claims: c.claims };
 }

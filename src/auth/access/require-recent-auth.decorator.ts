@@ -7,7 +7,8 @@ import type { Request } from 'express';
 import { clientOf } from '../http/client-context';
 import { AuthError } from '../errors/auth-error.model';
 import { AuthenticationGuard } from './authentication.guard';
-import { principalOf } from './current-user.decorator';
+import { afterAuthentication } from './after-authentication';
+import type { AuthPrincipal } from './auth-principal.model';
 
 const RECENT_AUTH_MAX_AGE = Symbol('RECENT_AUTH_MAX_AGE');
 
@@ -31,14 +32,10 @@ export class RecentAuthGuard implements CanActivate {
   ) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    const req = context.switchToHttp().getRequest<Request>();
-    if (principalOf(req)) return this.check(context, req);
-    return Promise.resolve(this.authentication.canActivate(context)).then(() => this.check(context, req));
+    return afterAuthentication(context, this.authentication, (principal, req) => this.check(context, req, principal));
   }
 
-  private check(context: ExecutionContext, req: Request): boolean {
-    const principal = principalOf(req);
-    if (!principal) throw new AuthError('ACCESS_TOKEN_MISSING');
+  private check(context: ExecutionContext, req: Request, principal: AuthPrincipal): boolean {
     const custom = this.reflector.getAllAndOverride<number | undefined>(RECENT_AUTH_MAX_AGE, [context.getHandler(), context.getClass()]);
     const maxAge = custom ?? this.options.reauthMaxAge;
     const age = Math.floor(this.clock.now() / 1000) - principal.authTime;

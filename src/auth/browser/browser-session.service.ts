@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { NO_CLAIMS } from '../credentials/user-claims.validator';
 import { Inject, Injectable } from '@nestjs/common';
 import { AUTH_SETTINGS, AuthSettings } from '../common/auth-settings';
 import { AuthAudit } from '../observability/auth-audit.service';
@@ -108,6 +109,7 @@ export class BrowserSessionService {
         expiresAt: Math.floor(Math.min(absoluteExpiresAt, now + this.options.browser.idleTtl * 1000) / 1000),
         absoluteExpiresAt: Math.floor(absoluteExpiresAt / 1000),
         via: 'session',
+        claims: NO_CLAIMS,
       }),
     };
   }
@@ -165,6 +167,7 @@ export class BrowserSessionService {
       expiresAt: Math.floor(idleEnd / 1000),
       absoluteExpiresAt: Math.floor(found.session.absoluteExpiresAt / 1000),
       via: 'session',
+      claims: NO_CLAIMS,
     };
   }
 

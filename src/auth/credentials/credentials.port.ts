@@ -4,6 +4,8 @@
  */
 export const CREDENTIALS_PORT = Symbol('CREDENTIALS_PORT');
 
+import type { UserClaims } from './user-claims.validator';
+
 export interface VerifiedUser {
   /** Stable opaque user id (becomes the access token's `sub`). At most 64 ASCII characters. */
   readonly id: string;
@@ -58,4 +60,12 @@ export interface CredentialsPort {
   checkNewPassword(userId: string, newPassword: string): Promise<NewPasswordResult>;
   /** Sets a new password (the policy applies) without the current one: the caller proved the reset. */
   resetPassword(userId: string, newPassword: string): Promise<NewPasswordResult>;
+  /**
+   * Optional: extra claims for the user's access tokens (e.g. `{ roles: ['admin'], tenant: 'acme' }`),
+   * asked at login and at every refresh, so a change reaches the user's tokens at their next
+   * refresh (revoke their sessions when it must apply at once). At most 8 lower-case names,
+   * values of 1-64 characters `[A-Za-z0-9._:@/+-]` or lists of up to 16 of them; JWT and auth
+   * claim names (sub, sid, exp, ...) are refused: see user-claims.validator.ts.
+   */
+  claimsFor?(userId: string): Promise<UserClaims | null>;
 }

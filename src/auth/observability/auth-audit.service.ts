@@ -30,6 +30,9 @@ export const AUDIT_EVENTS = [
   'email.verified',
   'mail.failed',
   'token.introspected',
+  'access.forbidden',
+  'sessions.listed',
+  'account.unlocked',
 ] as const;
 export type AuditEvent = (typeof AUDIT_EVENTS)[number];
 

@@ -135,7 +135,7 @@ describe('SessionLifecycleService.login: one password verification on every path
   });
 
   it('changePassword: a wrong current password counts on the account like a failed login; locked, even the right one is refused there and at login', async () => {
-    const principal = { sub: 'user-cy', sid: newSessionId(now), authTime: Math.floor(now / 1000), expiresAt: Math.floor(now / 1000) + 900, via: 'bearer' as const };
+    const principal = { sub: 'user-cy', sid: newSessionId(now), authTime: Math.floor(now / 1000), expiresAt: Math.floor(now / 1000) + 900, via: 'bearer' as const, claims: {} };
     const client = { ip: '203.0.113.9' };
     const change = (current: string) =>
       service.changePassword(principal, current, 'a brand new passphrase', client).then(
@@ -190,22 +190,24 @@ describe('SessionLifecycleService.refresh: the new access token', () => {
   const accessTokens = new AccessTokenService(keys, options, clock);
   const sessions = new MemorySessionStore();
   const codec = new RefreshTokenCodec(macSecret);
-  const service = new SessionLifecycleService(
-    {} as CredentialsPort,
-    sessions,
-    { add: async () => undefined } as unknown as RevocationStore,
-    codec,
-    options,
-    clock,
-    accessTokens,
-    { apply: () => undefined } as unknown as RevocationView,
-    { record: () => undefined } as unknown as AuthAudit,
-    { timer: () => () => undefined } as unknown as AuthMetrics,
-    new MemoryLoginAttemptStore(),
-    new AttemptKeyer(macSecret),
-    new DeviceBinder(macSecret, 'off'),
-    new FailedAttemptLimiter(new MemoryRateLimitStore(), { rateLimit: { windowSeconds: 300, max: 10 } } as AuthSettings, { record: () => undefined } as unknown as AuthAudit),
-  );
+  const serviceWith = (credentials: Partial<CredentialsPort>): SessionLifecycleService =>
+    new SessionLifecycleService(
+      credentials as CredentialsPort,
+      sessions,
+      { add: async () => undefined } as unknown as RevocationStore,
+      codec,
+      options,
+      clock,
+      accessTokens,
+      { apply: () => undefined } as unknown as RevocationView,
+      { record: () => undefined } as unknown as AuthAudit,
+      { timer: () => () => undefined } as unknown as AuthMetrics,
+      new MemoryLoginAttemptStore(),
+      new AttemptKeyer(macSecret),
+      new DeviceBinder(macSecret, 'off'),
+      new FailedAttemptLimiter(new MemoryRateLimitStore(), { rateLimit: { windowSeconds: 300, max: 10 } } as AuthSettings, { record: () => undefined } as unknown as AuthAudit),
+    );
+  const service = serviceWith({});
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -252,5 +254,29 @@ describe('SessionLifecycleService.refresh: the new access token', () => {
     } finally {
       issue.mockRestore();
     }
+  });
+
+  it("the port's claims (claimsFor) are asked once per refresh, ride in the token, and a change shows at the next refresh", async () => {
+    const roles = new Map([['user-dee', ['editor']]]);
+    const claimsFor = jest.fn(async (userId: string) => ({ roles: roles.get(userId) ?? [], tenant: 'acme' }));
+    const withClaims = serviceWith({ claimsFor: claimsFor as CredentialsPort['claimsFor'] });
+    const { token } = await session('user-dee', Math.floor((now - 60_000) / 1000));
+    const first = await withClaims.refresh(token, {});
+    expect(claimsFor).toHaveBeenCalledTimes(1);
+    expect(accessTokens.verify(first.accessToken).claims).toEqual({ roles: ['editor'], tenant: 'acme' });
+
+    roles.set('user-dee', ['editor', 'admin']);
+    const second = await withClaims.refresh(first.refreshToken, {});
+    expect(claimsFor).toHaveBeenCalledTimes(2);
+    expect(accessTokens.verify(second.accessToken).claims).toEqual({ roles: ['editor', 'admin'], tenant: 'acme' });
+
+    // A port that returns a reserved name fails the refresh with the port's fault, named.
+    claimsFor.mockResolvedValueOnce({ roles: [], sub: 'someone-else' } as never);
+    await expect(withClaims.refresh(second.refreshToken, {})).rejects.toThrow('claim name "sub" is reserved');
+  });
+
+  it('without claimsFor, a token carries no extra claims', async () => {
+    const { token } = await session('user-eve', Math.floor((now - 60_000) / 1000));
+    expect(accessTokens.verify((await service.refresh(token, {})).accessToken).claims).toEqual({});
   });
 });

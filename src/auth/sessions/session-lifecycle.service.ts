@@ -4,6 +4,7 @@ import { AuthAudit } from '../observability/auth-audit.service';
 import type { AuthPrincipal } from '../access/auth-principal.model';
 import { Clock, CLOCK } from '../common/clock.port';
 import { CREDENTIALS_PORT, CredentialsPort, VerifiedUser } from '../credentials/credentials.port';
+import { NO_CLAIMS, validateClaims, type UserClaims } from '../credentials/user-claims.validator';
 import { AuthError } from '../errors/auth-error.model';
 import { RevocationView } from '../revocation/revocation-view.service';
 import { REVOCATION_STORE, RevocationEntry, RevocationStore } from '../revocation/revocation-store.port';
@@ -157,8 +158,9 @@ export class SessionLifecycleService {
       },
       client,
     );
+    const claims = await this.claimsOf(user.id);
     this.audit.record('login.success', { userId: user.id, sid }, client);
-    return this.tokensFor(user.id, sid, authTime, refresh.token, absoluteExpiresAt, now);
+    return this.tokensFor(user.id, sid, authTime, refresh.token, absoluteExpiresAt, now, claims);
   }
 
   async refresh(refreshToken: string, client: ClientContext = {}): Promise<IssuedTokens> {
@@ -166,7 +168,11 @@ export class SessionLifecycleService {
     try {
       const parsed = this.codec.parse(refreshToken);
       if (!parsed) throw new AuthError('REFRESH_TOKEN_INVALID');
-      const tokens = await this.rotateWith(parsed, client);
+      // The host's claims (a port with claimsFor) are asked alongside the store round trip; both
+      // awaited, so that a failing claimsFor is never an unhandled rejection.
+      const claims = parsed.genuine && this.credentials.claimsFor ? this.claimsOf(parsed.userId) : undefined;
+      const rotating = this.rotateWith(parsed, client, claims);
+      const tokens = claims ? (await Promise.all([rotating, claims]))[0] : await rotating;
       done('success');
       return tokens;
     } catch (e) {
@@ -175,19 +181,26 @@ export class SessionLifecycleService {
     }
   }
 
-  private async rotateWith(parsed: ParsedRefreshToken, client: ClientContext): Promise<IssuedTokens> {
+  /** The user's validated extra claims, or none when the port has no claimsFor. */
+  private async claimsOf(userId: string): Promise<UserClaims> {
+    return this.credentials.claimsFor ? validateClaims(await this.credentials.claimsFor(userId)) : NO_CLAIMS;
+  }
+
+  /** `claims`: the host's claims fetched alongside the round trip, if any; the token issued carries them. */
+  private async rotateWith(parsed: ParsedRefreshToken, client: ClientContext, claims: Promise<UserClaims> | undefined): Promise<IssuedTokens> {
     const now = this.clock.now();
     const next = this.codec.create(parsed.userId, parsed.sid);
     const result = await this.sessions.rotate(this.rotateCommand(parsed, next, now, this.binder.mode === 'off' ? null : this.binder.hash(client)));
     switch (result.kind) {
-      case 'rotated':
+      case 'rotated': {
         this.audit.record('refresh', { userId: parsed.userId, sid: parsed.sid }, client);
-        return this.tokensFor(parsed.userId, parsed.sid, result.session.authTime, next.token, result.session.absoluteExpiresAt, now);
+        return this.tokensFor(parsed.userId, parsed.sid, result.session.authTime, next.token, result.session.absoluteExpiresAt, now, await (claims ?? NO_CLAIMS));
+      }
       case 'grace': {
         // A lost response, a retry or a second tab: hand back the successor the first request got.
         const successor = this.codec.openSuccessor(parsed, result.sealedSuccessor);
         if (!successor) throw new AuthError('REFRESH_TOKEN_INVALID');
-        return this.tokensFor(parsed.userId, parsed.sid, result.session.authTime, successor, result.session.absoluteExpiresAt, now);
+        return this.tokensFor(parsed.userId, parsed.sid, result.session.authTime, successor, result.session.absoluteExpiresAt, now, await (claims ?? NO_CLAIMS));
       }
       case 'reused':
         return this.reuseDetected(parsed, result.revokedAll, now, client);
@@ -314,6 +327,40 @@ export class SessionLifecycleService {
     this.audit.record('session.revoked', { userId: principal.sub, sid }, client);
   }
 
+  /** An operator's look at a user's live sessions (the admin CLI), audited with `operator`. */
+  async sessionsForOperator(userId: string, operator: string): Promise<SessionSummary[]> {
+    const list = await this.sessions.listByUser(userId, this.clock.now());
+    this.audit.record('sessions.listed', { userId, operator, count: list.length });
+    return list.map((s) => summarize(s, ''));
+  }
+
+  /**
+   * An operator ends one session of a user, or all of them (`sid` null), with their access tokens,
+   * as the user's own logout / logout-all would; audited with `operator`. False: no such live session.
+   */
+  async revokeForOperator(userId: string, sid: string | null, operator: string): Promise<boolean> {
+    if (sid === null) {
+      const now = this.clock.now();
+      await this.sessions.revokeAll(userId, now, this.options.sessionAbsoluteTtl * 1000);
+      await this.publishRevocation({ kind: 'user', userId, cutoff: now, expiresAt: this.revocationExpiry(now) }, now);
+      this.audit.record('logout_all', { userId, operator, reason: 'by operator' });
+      return true;
+    }
+    if (!isSessionId(sid) || !(await this.sessions.get(userId, sid, this.clock.now()))) return false;
+    await this.endSession(userId, sid);
+    this.audit.record('session.revoked', { userId, sid, operator, reason: 'by operator' });
+    return true;
+  }
+
+  /**
+   * An operator lifts the login lockout of an account (the account-wide counter, as a successful
+   * sign-in would; a single source's own delay runs out by itself), audited with `operator`.
+   */
+  async unlockForOperator(email: string, userId: string, operator: string): Promise<void> {
+    await this.attempts.succeeded(this.keyer.keys(email, undefined), this.clock.now(), this.options.lockout);
+    this.audit.record('account.unlocked', { userId, operator });
+  }
+
   /**
    * Records a new session (API or browser). When the user was at MAX_SESSIONS_PER_USER, the store
    * ended their least recently used session: its access tokens are revoked like any other's.
@@ -350,8 +397,9 @@ export class SessionLifecycleService {
     refreshToken: string,
     absoluteExpiresAt: number,
     now: number,
+    claims: UserClaims,
   ): IssuedTokens {
-    const access = this.accessTokens.issue({ sub: userId, sid, authTime });
+    const access = this.accessTokens.issue({ sub: userId, sid, authTime, claims });
     const refreshExpiresIn = Math.max(0, Math.min(this.options.sessionIdleTtl, Math.floor((absoluteExpiresAt - now) / 1000)));
     return { accessToken: access.token, expiresIn: access.expiresIn, refreshToken, refreshExpiresIn };
   }

@@ -18,6 +18,18 @@ import { MAX_SESSIONS_PER_USER, type NewSession, type RotateCommand, type Rotate
  * Every key of a user shares the hash tag {u}; no KEYS or SCAN: a user's hash is their index.
  * A session's creation time is read from its id (see session-id.codec), so it is not stored.
  */
+/*
+ * RECORD, a session's packed value (struct '>c1I6I6I6I5I4c16c16', big-endian), with the names the
+ * scripts give its fields:
+ *   k  c1   kind: 'a' API session, 'b' browser session
+ *   l  I6   last used, ms since the epoch (the creation time until first used)
+ *   x  I6   absolute expiry, ms
+ *   r  I6   when the secret was last rotated, ms (0: never)
+ *   i  I5   idle timeout, ms
+ *   t  I4   auth_time, s
+ *   h  c16  the current secret's hash (first 128 bits of SHA-256)
+ *   p  c16  the previous secret's hash (zeros before the first rotation)
+ */
 const RECORD_SIZE = 60;
 const HASH_BYTES = 16; // first 128 bits of SHA-256(secret): preimage-resistant, half the memory
 const META_MAX = 64;
@@ -92,7 +104,7 @@ local now = tonumber(nowS)
 local genuine, revokeAll = string.sub(flags, 2, 2) == '1', string.sub(flags, 3, 3) == '1'
 local checkBinding, revokeOnMismatch = string.sub(flags, 4, 4) == '1', string.sub(flags, 5, 5) == '1'
 -- 32 hex digits as 16 bytes: four 32-bit words through one struct.pack (a gsub with a Lua callback
--- per byte cost ~11 µs of Redis CPU per rotate, a quarter of the script).
+-- per byte cost a quarter of the script's Redis CPU: docs/performance.md).
 local function unhex(h, i)
   return struct.pack('>I4I4I4I4', tonumber(string.sub(h, i, i + 7), 16), tonumber(string.sub(h, i + 8, i + 15), 16),
     tonumber(string.sub(h, i + 16, i + 23), 16), tonumber(string.sub(h, i + 24, i + 31), 16))

@@ -127,7 +127,15 @@ describe('AccessTokenService', () => {
       expect(h).toEqual({ alg: 'ES256', typ: 'at+jwt', kid: keys.signer.kid });
       expect(Object.keys(p).sort()).toEqual(['aud', 'auth_time', 'client_id', 'exp', 'iat', 'iss', 'jti', 'sid', 'sub']);
       expect(p).toMatchObject({ iss: ISSUER, aud: AUDIENCE, client_id: CLIENT_ID, sub: 'user-1', sid, iat: nowSec, exp: nowSec + TTL, auth_time: nowSec - 5 });
-      expect(service.verify(token)).toEqual({ sub: 'user-1', sid, jti: p.jti, iat: nowSec, exp: nowSec + TTL, authTime: nowSec - 5 });
+      expect(service.verify(token)).toEqual({ sub: 'user-1', sid, jti: p.jti, iat: nowSec, exp: nowSec + TTL, authTime: nowSec - 5, claims: {} });
+    });
+
+    it("carries the host's claims next to ours, which a claim of the same name cannot replace", () => {
+      const sid = newSessionId(clock.t);
+      const token = service.issue({ sub: 'user-1', sid, authTime: nowSec, claims: { roles: ['admin'], tenant: 'acme', sub: 'mallory' } }).token;
+      const p = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
+      expect(p).toMatchObject({ sub: 'user-1', roles: ['admin'], tenant: 'acme' });
+      expect(service.verify(token)).toMatchObject({ sub: 'user-1', claims: { roles: ['admin'], tenant: 'acme' } });
     });
 
     it('gives every token its own jti', () => {

@@ -6,6 +6,7 @@ import { AUTH_SETTINGS, AuthSettings } from '../common/auth-settings';
 import { SIGNING_KEYS } from './tokens.constants';
 import { ALLOWED_ALGORITHMS, SigningKeySet, VerificationKey } from './signing-keys.loader';
 import { isSessionId } from './session-id.codec';
+import { claimsOfPayload, type UserClaims } from '../credentials/user-claims.validator';
 
 /** What a verified access token says. Nothing personal: ids and times only. */
 export interface AccessClaims {
@@ -16,6 +17,17 @@ export interface AccessClaims {
   readonly iat: number;
   readonly exp: number;
   readonly authTime: number;
+  /** The host's extra claims (roles, tenant...): empty when the token carries none. */
+  readonly claims: UserClaims;
+}
+
+/** What an access token is issued for. */
+export interface AccessTokenInput {
+  readonly sub: string;
+  readonly sid: string;
+  readonly authTime: number;
+  /** Validated extra claims (validateClaims), signed next to ours. */
+  readonly claims?: UserClaims;
 }
 
 export const CLOCK_TOLERANCE_SECONDS = 30;
@@ -53,8 +65,9 @@ export class AccessTokenService {
     this.headerSegment = b64json({ alg: keys.signer.alg, typ: 'at+jwt', kid: keys.signer.kid });
   }
 
-  issue(input: { sub: string; sid: string; authTime: number }): { token: string; expiresIn: number } {
-    const { data, expiresIn } = this.signingInput(input);
+  /** `issuedAt` (ms, default now): the testing kit's already-expired tokens only. */
+  issue(input: AccessTokenInput, issuedAt?: number): { token: string; expiresIn: number } {
+    const { data, expiresIn } = this.signingInput(input, issuedAt);
     return { token: `${data}.${this.signHere(data).toString('base64url')}`, expiresIn };
   }
 
@@ -64,11 +77,13 @@ export class AccessTokenService {
     return cryptoSign('sha256', Buffer.from(data, 'latin1'), { key: privateKey, ...SIGN_OPTIONS[alg] } as Parameters<typeof cryptoSign>[2]);
   }
 
-  private signingInput(input: { sub: string; sid: string; authTime: number }): { data: string; expiresIn: number } {
-    const iat = Math.floor(this.clock.now() / 1000);
+  private signingInput(input: AccessTokenInput, issuedAt = this.clock.now()): { data: string; expiresIn: number } {
+    const iat = Math.floor(issuedAt / 1000);
     const expiresIn = this.options.accessTokenTtl;
     // Signed with node:crypto on the KeyObject parsed once at boot (docs/performance.md).
+    // The host's claims first: ours, written after, are what a reader finds whatever it was given.
     const payload = b64json({
+      ...input.claims,
       iss: this.options.issuer,
       aud: this.options.audience,
       // RFC 9068 section 2.2: every at+jwt names the client it was issued to.
@@ -129,7 +144,7 @@ export class AccessTokenService {
     const authTime = p.auth_time === undefined ? p.iat : p.auth_time;
     if (!isNumericDate(authTime)) throw invalid();
     if (nowSec > p.exp + CLOCK_TOLERANCE_SECONDS) throw new AuthError('ACCESS_TOKEN_EXPIRED');
-    return Object.freeze({ sub: p.sub, sid: p.sid, jti: p.jti, iat: p.iat, exp: p.exp, authTime });
+    return Object.freeze({ sub: p.sub, sid: p.sid, jti: p.jti, iat: p.iat, exp: p.exp, authTime, claims: claimsOfPayload(p) });
   }
 }
 

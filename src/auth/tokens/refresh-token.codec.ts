@@ -55,7 +55,7 @@ export class RefreshTokenCodec {
    * successor's secret XOR a pad derived from the previous secret, followed by a 16-byte prefix of
    * the successor's hash (the store holds it as the current hash anyway) to check what comes back.
    * 48 bytes; the user id, sid and tag of the successor are those of the previous token, rebuilt on
-   * opening. (Was AES-256-GCM over the whole token: ~8 µs and 150 bytes per refresh for the same
+   * opening. (AES-256-GCM over the whole token would cost more CPU and 150 bytes per refresh for the same
    * property; the secret is the only part worth hiding.)
    */
   sealSuccessor(previousSecret: Buffer, successor: { readonly secret: Buffer; readonly secretHash: Buffer }): Buffer {

@@ -1,0 +1,72 @@
+import { Controller, Get, Module } from '@nestjs/common';
+import request from 'supertest';
+import { CurrentUser, RequireClaims, RequireRole, type UserClaims } from '../../src/auth';
+import { accessTokenFor } from '../../src/auth/testing';
+import { bearer, createTestApp, expectProblem, type TestApp } from '../support/test-app';
+
+/**
+ * Roles and claims under the global guard: a route's @RequireRole / @RequireClaims refuses a
+ * token without them with 403 FORBIDDEN (audited as access.forbidden), and @CurrentUser() gives
+ * the claims the token carries. (The opt-in guard and passport: host.e2e-spec.)
+ */
+@Controller('tenant-admin')
+@RequireClaims({ tenant: 'acme' })
+class TenantAdminController {
+  @Get('whoami')
+  whoami(@CurrentUser('claims') claims: UserClaims): UserClaims {
+    return claims;
+  }
+
+  @Get('billing')
+  @RequireRole('admin', 'billing')
+  billing(@CurrentUser('sub') userId: string): { billedBy: string } {
+    return { billedBy: userId };
+  }
+}
+@Module({ controllers: [TenantAdminController] })
+class TenantAdminModule {}
+
+describe('roles and claims (global guard)', () => {
+  let t: TestApp;
+  const lines: Array<Record<string, unknown>> = [];
+  beforeAll(async () => {
+    t = await createTestApp({
+      imports: [TenantAdminModule],
+      env: { LOG_LEVEL: 'info' },
+      logDestination: { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) },
+    });
+  });
+  afterAll(() => t?.close());
+  const get = async (path: string, claims?: UserClaims) =>
+    request(t.http).get(path).set('Authorization', bearer(await accessTokenFor(t.app, 'user-r', { claims })));
+
+  it('@CurrentUser() gives the claims the token carries', async () => {
+    const res = await get('/tenant-admin/whoami', { tenant: 'acme', roles: ['viewer'] });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ tenant: 'acme', roles: ['viewer'] });
+  });
+
+  it('a route needing every listed role: all of them pass, one missing is 403 FORBIDDEN', async () => {
+    const ok = await get('/tenant-admin/billing', { tenant: 'acme', roles: ['admin', 'billing', 'viewer'] });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toEqual({ billedBy: 'user-r' });
+    expectProblem(await get('/tenant-admin/billing', { tenant: 'acme', roles: ['admin'] }), 403, 'FORBIDDEN');
+  });
+
+  it("the class's requirement holds for every route: another tenant, or no claims, is 403 FORBIDDEN", async () => {
+    expectProblem(await get('/tenant-admin/whoami', { tenant: 'other' }), 403, 'FORBIDDEN');
+    expectProblem(await get('/tenant-admin/billing', { tenant: 'other', roles: ['admin', 'billing'] }), 403, 'FORBIDDEN');
+    expectProblem(await get('/tenant-admin/whoami'), 403, 'FORBIDDEN');
+  });
+
+  it('no token is still 401 ACCESS_TOKEN_MISSING, not 403', async () => {
+    expectProblem(await request(t.http).get('/tenant-admin/whoami'), 401, 'ACCESS_TOKEN_MISSING');
+  });
+
+  it('a refusal is audited as access.forbidden with the user, the session and what was required', async () => {
+    lines.length = 0;
+    await get('/tenant-admin/billing', { tenant: 'acme', roles: ['viewer'] });
+    const audited = lines.filter((l) => l.audit === true && l.event === 'access.forbidden');
+    expect(audited).toEqual([expect.objectContaining({ userId: 'user-r', sid: expect.any(String), reqId: expect.any(String), reason: 'requires roles=admin+billing' })]);
+  });
+});
