@@ -15,7 +15,7 @@ export function clientAddressOf(req: Request): string | undefined {
   if (ip === undefined) {
     // An address-less request (a closed socket) is asked again: rare, and nothing to keep.
     // Without a trusted proxy req.ip is the socket's address, but Express still parses
-    // X-Forwarded-For through proxy-addr to find that out (~10 µs of a refresh): skip it then.
+    // X-Forwarded-For through proxy-addr to find that out: skip it then.
     ip = req.app?.get('trust proxy') === false ? req.socket?.remoteAddress : (req.ip ?? req.socket?.remoteAddress);
     if (ip !== undefined) addresses.set(req, ip);
   }

@@ -12,8 +12,8 @@ const ids = new WeakMap<object, string>();
  * first use and kept for the request's lifetime, so every audit line of one request carries the
  * same id. Lazy, not a middleware: only requests that write an audit line pay for it, and no route
  * pays for a router layer. Deliberately no AsyncLocalStorage: on Node 20 it turns on promise hooks
- * for the whole process, which cost ~25 % of refresh CPU (and ~10 % of /auth/me); a per-request
- * child logger (pino-http) cost another ~10 %.
+ * for the whole process, so every promise of every request pays; nor a per-request child logger
+ * (pino-http). Their cost: docs/performance.md.
  */
 export function requestIdOf(req: Request): string {
   let id = ids.get(req);
