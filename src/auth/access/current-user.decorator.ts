@@ -4,8 +4,8 @@ import type { AuthPrincipal } from './auth-principal.model';
 /*
  * What the guard established about a request, keyed by the request object rather than stored as
  * a property of it: adding a property to Express's request objects, whose shapes differ from route
- * to route, is a megamorphic store, measurable on every guarded request. An entry lives exactly
- * as long as its request.
+ * to route, is a megamorphic store, on every guarded request. An entry lives exactly as long as
+ * its request.
  */
 const principals = new WeakMap<object, AuthPrincipal>();
 const failures = new WeakMap<object, Error>();

@@ -13,8 +13,7 @@ import { MAX_SESSIONS_PER_USER, type NewSession, type RotateCommand, type Rotate
  *                             !cut    -> revoke-all cut-off (ms): sessions created before it are dead
  *                       TTL = the latest live session's deadline (idle or absolute, whichever first)
  * Every value stays within Redis's compact listpack limit (64 bytes): past it a hash converts to
- * a hashtable and costs several times the memory. Measured: 588 B per session with a hash + index
- * ZSET per session, this layout is what `npm run bench` reports now.
+ * a hashtable and costs several times the memory (bytes per session: docs/performance.md).
  * Every key of a user shares the hash tag {u}; no KEYS or SCAN: a user's hash is their index.
  * A session's creation time is read from its id (see session-id.codec), so it is not stored.
  */
@@ -103,8 +102,8 @@ if s.k ~= string.sub(flags, 1, 1) then return {'invalid'} end
 local now = tonumber(nowS)
 local genuine, revokeAll = string.sub(flags, 2, 2) == '1', string.sub(flags, 3, 3) == '1'
 local checkBinding, revokeOnMismatch = string.sub(flags, 4, 4) == '1', string.sub(flags, 5, 5) == '1'
--- 32 hex digits as 16 bytes: four 32-bit words through one struct.pack (a gsub with a Lua callback
--- per byte cost a quarter of the script's Redis CPU: docs/performance.md).
+-- 32 hex digits as 16 bytes: four 32-bit words through one struct.pack, not a gsub with a Lua
+-- callback per byte (Redis CPU per rotate: docs/performance.md).
 local function unhex(h, i)
   return struct.pack('>I4I4I4I4', tonumber(string.sub(h, i, i + 7), 16), tonumber(string.sub(h, i + 8, i + 15), 16),
     tonumber(string.sub(h, i + 16, i + 23), 16), tonumber(string.sub(h, i + 24, i + 31), 16))

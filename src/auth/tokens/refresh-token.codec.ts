@@ -55,8 +55,8 @@ export class RefreshTokenCodec {
    * successor's secret XOR a pad derived from the previous secret, followed by a 16-byte prefix of
    * the successor's hash (the store holds it as the current hash anyway) to check what comes back.
    * 48 bytes; the user id, sid and tag of the successor are those of the previous token, rebuilt on
-   * opening. (AES-256-GCM over the whole token would cost more CPU and 150 bytes per refresh for the same
-   * property; the secret is the only part worth hiding.)
+   * opening. The secret is the only part worth hiding: an AES-GCM box over the whole token would
+   * give the same property in ~150 bytes, at more work per refresh.
    */
   sealSuccessor(previousSecret: Buffer, successor: { readonly secret: Buffer; readonly secretHash: Buffer }): Buffer {
     const out = Buffer.allocUnsafe(SEALED_SUCCESSOR_BYTES);
@@ -87,7 +87,7 @@ export class RefreshTokenCodec {
   }
 }
 
-/** SHA-256 of a secret. One-shot `crypto.hash` (hex out): a third of createHash's cost. */
+/** SHA-256 of a secret, through the one-shot `crypto.hash`. */
 export function hashSecret(secret: Buffer): Buffer {
   return Buffer.from(hash('sha256', secret, 'hex'), 'hex');
 }
