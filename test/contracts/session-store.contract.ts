@@ -189,8 +189,8 @@ export function sessionStoreContract(name: string, factory: () => Promise<Sessio
         // the rotation set (a response lost for good, the client back much later): a grace or not.
         for (const at of [t0 + 1_000, t0 + 1_000 + 10 * SECOND, t0 + 1_000 + IDLE_MS - 1]) {
           const again = await store().rotate(rotateCmd(s, s.secretHash, at, { revokeAllOnReuse: true }));
-          expect(again.kind).toBe('grace');
-          if (again.kind !== 'grace') return;
+          expect(again.kind).toBe('replayed');
+          if (again.kind !== 'replayed') return;
           expect(Buffer.isBuffer(again.sealedSuccessor)).toBe(true);
           expect(again.sealedSuccessor.equals(first.sealedSuccessor)).toBe(true);
           expect(again.session).toEqual(viewOf(s, t0 + 1_000));
@@ -216,7 +216,7 @@ export function sessionStoreContract(name: string, factory: () => Promise<Sessio
         const s = newSession(u, t0, { absoluteExpiresAt: abs });
         await store().create(s);
         await store().rotate(rotateCmd(s, s.secretHash, abs - 1_000));
-        expect(kindOf(await store().rotate(rotateCmd(s, s.secretHash, abs - 1)))).toBe('grace');
+        expect(kindOf(await store().rotate(rotateCmd(s, s.secretHash, abs - 1)))).toBe('replayed');
         expect(await store().rotate(rotateCmd(s, s.secretHash, abs))).toEqual({ kind: 'expired' });
       });
 
@@ -229,7 +229,7 @@ export function sessionStoreContract(name: string, factory: () => Promise<Sessio
         const r2 = rotateCmd(s, r1.nextHash, t0 + 1_100);
         expect(kindOf(await store().rotate(r2))).toBe('rotated');
         // r1's successor, now the previous secret, still gets r2's successor...
-        expect(kindOf(await store().rotate(rotateCmd(s, r1.nextHash, t0 + 1_150)))).toBe('grace');
+        expect(kindOf(await store().rotate(rotateCmd(s, r1.nextHash, t0 + 1_150)))).toBe('replayed');
         // ...but the secret before it is older: theft.
         expect(await store().rotate(rotateCmd(s, s.secretHash, t0 + 1_200))).toEqual({ kind: 'reused', revokedAll: false });
         expect(await store().get(u, s.sid, t0 + 1_200)).toBeNull();
@@ -321,14 +321,14 @@ export function sessionStoreContract(name: string, factory: () => Promise<Sessio
         expect(kindOf(await store().rotate(rotateCmd(s, s.secretHash, t0 + 2_000, { bindingHash: 'device-A' })))).toBe('invalid');
       });
 
-      it('the grace successor is refused to another device too', async () => {
+      it('the replayed successor is refused to another device too', async () => {
         const u = freshUser();
         const s = newSession(u, t0, { bindingHash: 'device-A' });
         await store().create(s);
         expect(kindOf(await store().rotate(rotateCmd(s, s.secretHash, t0 + 1_000, { bindingHash: 'device-A' })))).toBe('rotated');
         const stolen = await store().rotate(rotateCmd(s, s.secretHash, t0 + 1_500, { bindingHash: 'device-B' }));
         expect(stolen).toEqual({ kind: 'binding_mismatch', revoked: false });
-        expect(kindOf(await store().rotate(rotateCmd(s, s.secretHash, t0 + 1_600, { bindingHash: 'device-A' })))).toBe('grace');
+        expect(kindOf(await store().rotate(rotateCmd(s, s.secretHash, t0 + 1_600, { bindingHash: 'device-A' })))).toBe('replayed');
       });
 
       it('an old secret is reuse whatever the device (theft detection wins)', async () => {
@@ -630,9 +630,9 @@ export function sessionStoreContract(name: string, factory: () => Promise<Sessio
         expect(winners).toHaveLength(1);
         const winner = cmds[winners[0]];
         const others = results.filter((r) => r.kind !== 'rotated');
-        expect(others.map(kindOf)).toEqual(Array(N - 1).fill('grace'));
+        expect(others.map(kindOf)).toEqual(Array(N - 1).fill('replayed'));
         for (const r of others) {
-          if (r.kind === 'grace') expect(r.sealedSuccessor.equals(winner.sealedSuccessor)).toBe(true);
+          if (r.kind === 'replayed') expect(r.sealedSuccessor.equals(winner.sealedSuccessor)).toBe(true);
         }
 
         // Exactly one lineage continues: the losers' successors were never recorded.
@@ -654,7 +654,7 @@ export function sessionStoreContract(name: string, factory: () => Promise<Sessio
         // Applied one at a time, in the order sent: the first secret gets the sealed successor
         // while that is unused; the successor rotates once; from then on the first secret is older:
         // theft, and the session is gone for everyone after.
-        expect(results.map(kindOf)).toEqual(['grace', 'rotated', 'reused', ...Array(N - 3).fill('invalid')]);
+        expect(results.map(kindOf)).toEqual(['replayed', 'rotated', 'reused', ...Array(N - 3).fill('invalid')]);
         expect(await store().get(u, s.sid, t0 + 2_000)).toBeNull();
       });
 

@@ -220,7 +220,7 @@ describe('session lifecycle (Redis + PostgreSQL)', () => {
     });
 
     it('the previous token returns the SAME successor while that is unused, within the grace or long after', async () => {
-      const s = await registerAndLogin(t.http, { tag: 'grace' });
+      const s = await registerAndLogin(t.http, { tag: 'replayed' });
       const first = await refreshViaBody(t.http, s.refreshToken);
       expect(first.status).toBe(200);
       clock.advanceSeconds(GRACE - 2);

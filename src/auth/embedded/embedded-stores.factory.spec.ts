@@ -46,7 +46,7 @@ describe('createEmbeddedStores', () => {
     expect((await second.sessions.lookup('alice', live.sid, now))?.secretHash).toEqual(rotation.nextHash);
     // Within the grace, the previous secret still returns the very same sealed successor.
     const retry = await second.sessions.rotate(rotateCmd(live, live.secretHash, t0 + 1_500));
-    expect(retry).toEqual(expect.objectContaining({ kind: 'grace', sealedSuccessor: rotation.sealedSuccessor }));
+    expect(retry).toEqual(expect.objectContaining({ kind: 'replayed', sealedSuccessor: rotation.sealedSuccessor }));
     // A new session of bob (after the cut-off) lives.
     const later = newSession('bob', t0 + 5_000);
     await second.sessions.create(later);

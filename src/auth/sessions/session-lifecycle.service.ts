@@ -196,7 +196,7 @@ export class SessionLifecycleService {
         this.audit.record('refresh', { userId: parsed.userId, sid: parsed.sid }, client);
         return this.tokensFor(parsed.userId, parsed.sid, result.session.authTime, next.token, result.session.absoluteExpiresAt, now, await (claims ?? NO_CLAIMS));
       }
-      case 'grace': {
+      case 'replayed': {
         // A lost response, a retry or a second tab: hand back the successor the first request got.
         const successor = this.codec.openSuccessor(parsed, result.sealedSuccessor);
         if (!successor) throw new AuthError('REFRESH_TOKEN_INVALID');

@@ -97,8 +97,8 @@ export class MemorySessionStore implements SessionStore {
     }
     const current = sameSecretHash(e.secretHash, cmd.presentedHash);
     // The previous secret while its successor is unused (a used one would be prevHash itself).
-    const grace = !current && sameSecretHash(e.prevHash, cmd.presentedHash) && e.sealedSuccessor !== null;
-    if ((current || grace) && cmd.bindingHash !== null && e.view.bindingHash !== '' && e.view.bindingHash !== cmd.bindingHash) {
+    const replay = !current && sameSecretHash(e.prevHash, cmd.presentedHash) && e.sealedSuccessor !== null;
+    if ((current || replay) && cmd.bindingHash !== null && e.view.bindingHash !== '' && e.view.bindingHash !== cmd.bindingHash) {
       if (cmd.revokeOnBindingMismatch) this.drop(cmd.userId, cmd.sid);
       return { kind: 'binding_mismatch', revoked: cmd.revokeOnBindingMismatch };
     }
@@ -110,8 +110,8 @@ export class MemorySessionStore implements SessionStore {
       e.sealedSuccessor = Buffer.from(cmd.sealedSuccessor);
       return { kind: 'rotated', session: { ...e.view } };
     }
-    if (grace && e.sealedSuccessor) {
-      return { kind: 'grace', session: { ...e.view }, sealedSuccessor: Buffer.from(e.sealedSuccessor) };
+    if (replay && e.sealedSuccessor) {
+      return { kind: 'replayed', session: { ...e.view }, sealedSuccessor: Buffer.from(e.sealedSuccessor) };
     }
     if (!cmd.genuine) return { kind: 'invalid' };
     this.drop(cmd.userId, cmd.sid);

@@ -67,7 +67,7 @@ export interface RotateCommand {
   /**
    * The presenting client's device binding hash, or null to skip the check (binding off). A
    * session recorded without a binding ('') is never checked. Checked only for a secret that
-   * would rotate or get the grace successor; an older secret is reuse whatever the device.
+   * would rotate or get the replayed successor; an older secret is reuse whatever the device.
    */
   readonly bindingHash: string | null;
   /** On a binding mismatch, also delete the session (else only refuse this refresh). */
@@ -76,14 +76,14 @@ export interface RotateCommand {
 
 /**
  * - rotated: the current secret; the successor is now current.
- * - grace: the immediately previous secret while its successor has never been used (a lost
+ * - replayed: the immediately previous secret while its successor has never been used (a lost
  *   response, a retry, a second tab), at any time within the session's lifetimes: the sealed
  *   successor, and nothing changes. Once the successor is used, that secret is older: reused.
  * - reused: an older secret that carries our MAC: the session (or every session) is revoked.
  */
 export type RotateResult =
   | { readonly kind: 'rotated'; readonly session: SessionView }
-  | { readonly kind: 'grace'; readonly session: SessionView; readonly sealedSuccessor: Buffer }
+  | { readonly kind: 'replayed'; readonly session: SessionView; readonly sealedSuccessor: Buffer }
   | { readonly kind: 'reused'; readonly revokedAll: boolean }
   | { readonly kind: 'binding_mismatch'; readonly revoked: boolean }
   | { readonly kind: 'expired' }

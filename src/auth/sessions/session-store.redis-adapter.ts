@@ -120,7 +120,7 @@ local current = s.h == presented
 local previous = (not current) and s.r > 0 and s.p == presented
 local sealed = false
 if previous then sealed = redis.call('HGET', KEYS[1], sid .. ':g') end
--- Device binding: checked only for a secret that would rotate or get the grace successor; an
+-- Device binding: checked only for a secret that would rotate or get the replayed successor; an
 -- older secret is reuse, whatever the device. A session recorded without a binding is never checked.
 if (current or sealed) and checkBinding then
   local z = string.find(meta, '\0', 1, true)
@@ -139,7 +139,7 @@ if current then
   return {'rotated', s.k, num(s.l), num(s.x), num(s.t), meta}
 end
 if sealed then
-  return {'grace', s.k, num(s.l), num(s.x), num(s.t), meta, string.format(string.rep('%02x', #sealed), string.byte(sealed, 1, -1))}
+  return {'replayed', s.k, num(s.l), num(s.x), num(s.t), meta, string.format(string.rep('%02x', #sealed), string.byte(sealed, 1, -1))}
 end
 -- The previous secret without a sealed successor: rotated by an earlier build, which kept it for
 -- a grace only. Nothing to give back, and not theft either.
@@ -296,7 +296,7 @@ export class RedisSessionStore implements SessionStore {
     switch (kind) {
       case 'rotated':
         return { kind, session: view() };
-      case 'grace':
+      case 'replayed':
         return { kind, session: view(), sealedSuccessor: Buffer.from(r[6], 'hex') };
       case 'reused':
         return { kind, revokedAll: r[1] === '1' };
