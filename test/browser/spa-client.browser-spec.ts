@@ -196,6 +196,8 @@ describe('browser client in Chromium: two tabs, one refresh', () => {
     await tab2.goto(`${appOrigin}/signin`);
     await tab2.waitForSelector('#signed-in', { state: 'visible' });
 
+    // A background tab runs no animation frames, which Playwright's click waits for.
+    await tab1.bringToFront();
     await tab1.click('#signout');
     await tab1.waitForSelector('#signed-out', { state: 'visible' });
     await tab2.waitForSelector('#signed-out', { state: 'visible' });
