@@ -326,7 +326,7 @@ describe('auth client (session mode)', () => {
     await a.login('a@example.com', 'pw');
     await b.restore();
     await a.logout();
-    expect(sent.at(-1)).toMatchObject({ method: 'POST', path: '/auth/logout', csrf: 'csrf-1' });
+    expect(sent[sent.length - 1]).toMatchObject({ method: 'POST', path: '/auth/logout', csrf: 'csrf-1' });
     await new Promise((r) => setTimeout(r, 10));
     expect(outB).toHaveBeenLastCalledWith('LOGOUT');
     expect(b.state()).toBe('signedOut');

@@ -60,7 +60,7 @@ export class FakeChannels {
   };
 }
 
-const b64url = (s: string): string => Buffer.from(s).toString('base64url');
+const b64url = (s: string): string => btoa(s).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 const problem = (status: number, code: string): Response =>
   new Response(JSON.stringify({ type: 'about:blank', title: code, status, code }), { status, headers: { 'content-type': 'application/problem+json' } });
 const json = (body: unknown): Response => new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
