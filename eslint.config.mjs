@@ -31,7 +31,7 @@ const restrictedImports = (...patterns) => ({ '@typescript-eslint/no-restricted-
 
 export default defineConfig(
   {
-    ignores: ['dist/**', 'coverage/**', 'node_modules/**', 'bench/results/**', 'data/**', 'keys/**'],
+    ignores: ['dist/**', 'client/dist/**', 'coverage/**', 'node_modules/**', 'bench/results/**', 'data/**', 'keys/**'],
   },
   // Not type-aware (no parserOptions.project): fast; `npm run typecheck` checks the types.
   ...tseslint.configs.recommended,

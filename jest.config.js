@@ -30,7 +30,8 @@ module.exports = {
   // its own timeout.
   testTimeout: 30_000,
   projects: [
-    project('unit', ['<rootDir>/src/**/*.spec.ts']),
+    // The browser client's own tests (client/, a separate package) run with the server's unit specs.
+    project('unit', ['<rootDir>/src/**/*.spec.ts', '<rootDir>/client/test/**/*.spec.ts']),
     project('integration', ['<rootDir>/test/integration/**/*.int-spec.ts']),
     project('e2e', ['<rootDir>/test/e2e/**/*.e2e-spec.ts']),
     // Debian Chromium via playwright-core against the running app (CHROMIUM_PATH, default /usr/bin/chromium).

@@ -358,7 +358,7 @@ describe('browser sessions (Redis + PostgreSQL)', () => {
       const html = await request(t.http).get('/signin');
       expect(html.status).toBe(200);
       expect(html.headers['content-type']).toMatch(/^text\/html/);
-      expect(html.text).toContain('<script src="/signin/app.js" defer></script>');
+      expect(html.text).toContain('<script type="module" src="/signin/app.js"></script>');
       expect(html.text).not.toMatch(/<script>|<style>| on\w+=/);
       const csp = String(html.headers['content-security-policy']);
       expect(csp).toContain("default-src 'self'");
@@ -371,6 +371,10 @@ describe('browser sessions (Redis + PostgreSQL)', () => {
       expect(html.headers['cache-control']).toBe('no-store');
       const js = await request(t.http).get('/signin/app.js');
       expect(js.headers['content-type']).toMatch(/^text\/javascript/);
+      expect(js.text).toContain("from '/signin/auth-client.js'");
+      const client = await request(t.http).get('/signin/auth-client.js');
+      expect(client.headers['content-type']).toMatch(/^text\/javascript/);
+      expect(client.text).toContain('export function createAuthClient(');
       expect((await request(t.http).get('/signin/app.css')).headers['content-type']).toMatch(/^text\/css/);
     });
 

@@ -213,6 +213,7 @@ describe('errors, limits and headers (Redis + PostgreSQL)', () => {
         '/.well-known/jwks.json': ['GET'],
         '/signin': ['GET'],
         '/signin/app.js': ['GET'],
+        '/signin/auth-client.js': ['GET'],
         '/metrics': ['GET'],
       };
       for (const [path, allowed] of Object.entries(routes)) {

@@ -76,6 +76,7 @@ describe('guard and access-token verification (Redis + PostgreSQL)', () => {
       'get /signin',
       'get /signin/app.js',
       'get /signin/app.css',
+      'get /signin/auth-client.js',
       // Email verification and password reset (account-recovery.e2e-spec), and the page views their links open.
       'post /auth/email/verify',
       'post /auth/email/verify/resend',

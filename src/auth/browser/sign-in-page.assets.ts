@@ -1,8 +1,10 @@
 /*
  * The minimal sign-in page of the browser profile: plain HTML, one script and one stylesheet
  * served as separate files (the CSP is `default-src 'self'`: no inline script or style). The page
- * never sees a session token: the session lives in the HttpOnly cookie; the page only holds the
- * CSRF token it reads from GET /auth/browser/session and sends as X-CSRF-Token.
+ * never sees a session token: the session lives in the HttpOnly cookie. Its script is an ES
+ * module on top of the browser client (client/, served at /signin/auth-client.js) in session
+ * mode: the client holds the CSRF token from GET /auth/browser/session, sends it as X-CSRF-Token,
+ * and tells the page's other tabs when the browser signs out.
  *
  * The same page has the recovery views: "forgot password" (#forgot), and the two views a mailed
  * link opens, /signin/reset?token=… (choose a new password) and /signin/verify?token=… (verify
@@ -16,7 +18,7 @@ export const SIGN_IN_HTML = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Sign in</title>
 <link rel="stylesheet" href="/signin/app.css">
-<script src="/signin/app.js" defer></script>
+<script type="module" src="/signin/app.js"></script>
 </head>
 <body>
 <main>
@@ -76,21 +78,20 @@ li { margin: .4rem 0; }
 #notice { color: #1b5e20; }
 `;
 
-export const SIGN_IN_JS = `'use strict';
+export const SIGN_IN_JS = `import { createAuthClient } from '/signin/auth-client.js';
+
 (function () {
-  var csrfToken = null;
+  var client = createAuthClient({ mode: 'session' });
   var resetToken = '';
   function $(id) { return document.getElementById(id); }
 
   async function api(method, path, body) {
     var headers = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    if (csrfToken && method !== 'GET') headers['x-csrf-token'] = csrfToken;
-    var res = await fetch(path, {
+    var res = await client.fetch(path, {
       method: method,
       headers: headers,
       body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: 'same-origin',
       cache: 'no-store',
     });
     var data = null;
@@ -100,6 +101,14 @@ export const SIGN_IN_JS = `'use strict';
 
   function showError(r) {
     $('error').textContent = r && r.data && r.data.code ? r.data.code + ': ' + (r.data.title || '') : '';
+  }
+  /** A refusal thrown by the client (AuthClientError: code and problem), or a network failure. */
+  function showFailure(e) {
+    showError({ data: e && e.code ? { code: e.code, title: e.problem ? e.problem.title : e.message } : { code: 'NETWORK_ERROR', title: String(e) } });
+  }
+  function showSignedOut() {
+    show('signed-out');
+    $('status').textContent = 'Signed out';
   }
 
   function renderSessions(list) {
@@ -124,16 +133,10 @@ export const SIGN_IN_JS = `'use strict';
   }
 
   async function refresh() {
-    var s = await api('GET', '/auth/browser/session');
-    if (s.status !== 200) {
-      csrfToken = null;
-      show('signed-out');
-      $('status').textContent = 'Signed out';
-      return;
-    }
-    csrfToken = s.data.csrfToken;
-    $('whoami').textContent = s.data.sub;
-    $('current-sid').textContent = s.data.sid;
+    var s = await client.restore();
+    if (!s) return showSignedOut();
+    $('whoami').textContent = s.sub;
+    $('current-sid').textContent = s.sid;
     show('signed-in');
     $('status').textContent = 'Signed in';
     var list = await api('GET', '/auth/sessions');
@@ -141,9 +144,13 @@ export const SIGN_IN_JS = `'use strict';
     else showError(list);
   }
 
-  async function signOut(path) {
-    var r = await api('POST', path);
-    showError(r.status === 204 ? null : r);
+  async function signOut(everywhere) {
+    try {
+      await (everywhere ? client.logoutEverywhere() : client.logout());
+      showError(null);
+    } catch (e) {
+      showFailure(e);
+    }
     await refresh();
   }
 
@@ -175,14 +182,24 @@ export const SIGN_IN_JS = `'use strict';
     showError(r.status === 204 ? null : r);
   }
 
+  // Signed out in another tab of this browser (or the session ended): follow, if showing the account.
+  client.onSignedOut(function () {
+    if (!$('signed-in').hidden) showSignedOut();
+  });
   document.addEventListener('DOMContentLoaded', function () {
     $('signin-form').addEventListener('submit', async function (ev) {
       ev.preventDefault();
-      var r = await api('POST', '/auth/browser/login', { email: $('email').value, password: $('password').value });
+      var failure = null;
+      try {
+        await client.login($('email').value, $('password').value);
+      } catch (e) {
+        failure = e;
+      }
       $('password').value = '';
       notice('');
-      showError(r.status === 200 ? null : r);
-      $('resend-box').hidden = !(r.data && r.data.code === 'EMAIL_NOT_VERIFIED');
+      if (failure) showFailure(failure);
+      else showError(null);
+      $('resend-box').hidden = !(failure && failure.code === 'EMAIL_NOT_VERIFIED');
       await refresh();
     });
     $('resend-verification').addEventListener('click', async function () {
@@ -214,8 +231,8 @@ export const SIGN_IN_JS = `'use strict';
       notice('Your password was changed and every session signed out. Sign in with the new password.');
       await refresh();
     });
-    $('signout').addEventListener('click', function () { return signOut('/auth/logout'); });
-    $('signout-all').addEventListener('click', function () { return signOut('/auth/logout-all'); });
+    $('signout').addEventListener('click', function () { return signOut(false); });
+    $('signout-all').addEventListener('click', function () { return signOut(true); });
     if (location.pathname === '/signin/reset') {
       resetToken = takeToken();
       show('reset');

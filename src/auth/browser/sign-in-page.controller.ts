@@ -3,6 +3,7 @@ import { Public } from '../access/public.decorator';
 import { NoStore } from '../http/no-store.decorator';
 import { ProblemDetailsFilter } from '../http/problem-details.filter';
 import { SIGN_IN_CSS, SIGN_IN_HTML, SIGN_IN_JS } from './sign-in-page.assets';
+import { AUTH_CLIENT_JS } from './auth-client.bundle';
 
 /**
  * The page's own headers, whatever the host sets (or not): no inline script or style, no framing
@@ -37,6 +38,14 @@ export class SignInPageController {
   @Header('Content-Type', 'text/javascript; charset=utf-8')
   script(): string {
     return SIGN_IN_JS;
+  }
+
+  /** The browser client (client/, compiled by `npm run build:client`): the page's script imports it; an SPA on this origin may too. */
+  @Get('auth-client.js')
+  @pageHeaders()
+  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  client(): string {
+    return AUTH_CLIENT_JS;
   }
 
   @Get('app.css')

@@ -29,6 +29,7 @@ export const AUTH_ROUTES: Readonly<Record<string, readonly string[]>> = {
   signin: ['GET'],
   'signin/app.js': ['GET'],
   'signin/app.css': ['GET'],
+  'signin/auth-client.js': ['GET'],
   metrics: ['GET'],
 };
 
