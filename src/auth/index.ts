@@ -20,6 +20,7 @@ export { AuthReadiness } from './observability/auth-readiness.service';
 export type { ReadinessReport } from './observability/auth-readiness.service';
 export { AuthError, AUTH_ERROR_CODES } from './errors/auth-error.model';
 export { buildAuthOpenApiDocument } from './openapi/auth-openapi.document';
+export { AUTH_ROUTES } from './http/method-not-allowed.controller';
 export type { AuthOpenApiOptions } from './openapi/auth-openapi.document';
 export type { AuthErrorCode } from './errors/auth-error.model';
 export { CLOCK } from './common/clock.port';
