@@ -18,7 +18,7 @@ export class MetricsController {
 
   @ApiOperation({ summary: 'Prometheus metrics (block it at the edge: not for the internet)' })
   @ApiProduces('text/plain')
-  @ApiOkResponse({ description: 'Prometheus text format 0.0.4.', content: { 'text/plain; version=0.0.4': { schema: { type: 'string' } } } })
+  @ApiOkResponse({ description: 'Prometheus text format (`text/plain; version=0.0.4`).', content: { 'text/plain': { schema: { type: 'string' } } } })
   @ApiProblems('GET metrics')
   @Public()
   @Get()

@@ -19,7 +19,7 @@ export interface AuthOpenApiOptions {
 }
 
 const DESCRIPTION =
-  "Sign-in, tokens, sessions, browser sessions, account recovery and introspection. Errors are `application/problem+json` (RFC 9457) with a stable `code`; each operation lists the codes it can answer. A known path called with another method answers 405 `METHOD_NOT_ALLOWED` with `Allow`.";
+  "Sign-in, tokens, sessions, browser sessions, account recovery and introspection. Errors are `application/problem+json` (RFC 9457) with a stable `code`; each operation lists the codes it can answer. A known path called with another method answers 405 `METHOD_NOT_ALLOWED` with `Allow`. Where the host mounts its own JSON parser, a body that parser refuses is answered by the host, in its format.";
 
 /**
  * The OpenAPI 3 document of auth's routes (and of the host's modules named in `include`), built by
