@@ -27,8 +27,8 @@ export function configureApp(app: INestApplication, config: AppConfig): void {
   );
   app.enableShutdownHooks();
   if (config.openApi) {
-    // The host's choice of path; raw JSON only (no YAML route).
-    SwaggerModule.setup('docs', app, apiDocument(app), { jsonDocumentUrl: 'openapi.json', raw: ['json'] });
+    // The host's choice of paths; JSON only (no YAML route). Built at the first request, not at boot.
+    SwaggerModule.setup('docs', app, () => apiDocument(app), { jsonDocumentUrl: 'openapi.json', raw: ['json'] });
   }
 }
 
