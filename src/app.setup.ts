@@ -1,6 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import helmet from 'helmet';
+import { buildAuthOpenApiDocument } from './auth';
 import type { AppConfig } from './config';
 
 /**
@@ -24,6 +26,18 @@ export function configureApp(app: INestApplication, config: AppConfig): void {
     }),
   );
   app.enableShutdownHooks();
+  if (config.openApi) {
+    // The host's choice of paths; JSON only (no YAML route). Built at the first request, not at boot.
+    SwaggerModule.setup('docs', app, () => apiDocument(app), { jsonDocumentUrl: 'openapi.json', raw: ['json'] });
+  }
+}
+
+/**
+ * The document /openapi.json serves and `npm run openapi` writes: auth's routes. A host module
+ * documented with @nestjs/swagger's decorators would join them through `include`.
+ */
+export function apiDocument(app: INestApplication): OpenAPIObject {
+  return buildAuthOpenApiDocument(app, { include: [] });
 }
 
 function parseTrustProxy(v: string): string | number {

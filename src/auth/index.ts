@@ -19,6 +19,9 @@ export type { AuditEvent, AuditFields, AuditSource } from './observability/auth-
 export { AuthReadiness } from './observability/auth-readiness.service';
 export type { ReadinessReport } from './observability/auth-readiness.service';
 export { AuthError, AUTH_ERROR_CODES } from './errors/auth-error.model';
+export { buildAuthOpenApiDocument } from './openapi/auth-openapi.document';
+export { AUTH_ROUTES } from './http/method-not-allowed.controller';
+export type { AuthOpenApiOptions } from './openapi/auth-openapi.document';
 export type { AuthErrorCode } from './errors/auth-error.model';
 export { CLOCK } from './common/clock.port';
 export type { Clock } from './common/clock.port';

@@ -318,6 +318,14 @@ describe('loadConfig', () => {
     });
   });
 
+  it('AUTH_OPENAPI: on by default outside production, off in production unless turned on', () => {
+    expect(loadConfig({}).openApi).toBe(true);
+    expect(loadConfig({ AUTH_OPENAPI: 'off' }).openApi).toBe(false);
+    expect(loadConfig(PRODUCTION).openApi).toBe(false);
+    expect(loadConfig({ ...PRODUCTION, AUTH_OPENAPI: 'on' }).openApi).toBe(true);
+    expect(refusal({ AUTH_OPENAPI: 'yes' })).toBe('AUTH_OPENAPI');
+  });
+
   describe('production refuses insecure or single-process set-ups', () => {
     it('loads a complete, secure production environment, without development keys', () => {
       const c = loadConfig(PRODUCTION);

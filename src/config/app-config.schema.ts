@@ -91,6 +91,8 @@ export interface AppConfig {
   };
   /** AUTH_INTROSPECTION_CLIENTS (name:secret,…) and AUTH_INTROSPECTION_MAX. */
   readonly introspection: { readonly clients: ReadonlyArray<{ readonly name: string; readonly secret: string }>; readonly max: number };
+  /** AUTH_OPENAPI: serve /openapi.json and /docs (default: on outside production). */
+  readonly openApi: boolean;
 }
 
 export class ConfigError extends Error {
@@ -333,6 +335,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       requireVerifiedEmail: bool(env, 'AUTH_REQUIRE_VERIFIED_EMAIL', false),
     },
     introspection: { clients: introspectionClients(env, 'AUTH_INTROSPECTION_CLIENTS'), max: int(env, 'AUTH_INTROSPECTION_MAX', 100000, 1, 10000000) },
+    openApi: oneOf(env, 'AUTH_OPENAPI', production ? 'off' : 'on', ['on', 'off']) === 'on',
   };
   if (production) assertProductionSafe(config);
   return Object.freeze(config);

@@ -90,10 +90,16 @@ describe('guard and access-token verification (Redis + PostgreSQL)', () => {
       const all = routes();
       expect(all.length).toBeGreaterThan(PUBLIC.size);
       const seenPublic = new Set<string>();
+      const seenDocs = new Set<string>();
       for (const r of all) {
         const key = `${r.method} ${r.path}`;
         if (PUBLIC.has(key)) {
           seenPublic.add(key);
+          continue;
+        }
+        // The host's API documentation (SwaggerModule, AUTH_OPENAPI: on outside production): not auth's routes.
+        if (key === 'get /openapi.json' || key.startsWith('get /docs')) {
+          seenDocs.add(key);
           continue;
         }
         const path = r.path.replace(/:[A-Za-z_]+/g, 'some-id');
@@ -107,6 +113,7 @@ describe('guard and access-token verification (Redis + PostgreSQL)', () => {
       }
       // The public set is exactly what we expect: nothing else was opened up.
       expect([...seenPublic].sort()).toEqual([...PUBLIC].sort());
+      expect([...seenDocs]).toEqual(expect.arrayContaining(['get /docs', 'get /openapi.json']));
       // The brief's named examples, explicitly.
       for (const path of ['/notes', '/auth/sessions', '/auth/me']) {
         expectProblem(await request(t.http).get(path), 401, 'ACCESS_TOKEN_MISSING');

@@ -17,11 +17,16 @@ import { NoStore } from '../http/no-store.decorator';
 import { cookieOf } from '../http/request-cookies';
 import { JsonBodyInterceptor } from '../http/json-body.interceptor';
 import { ProblemDetailsFilter } from '../http/problem-details.filter';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { BrowserSessionModel } from '../openapi/auth-openapi.models';
+import { ApiProblems } from '../openapi/auth-openapi.problems';
+import { SECURITY } from '../openapi/auth-openapi.security';
 
 /**
  * The browser profile over HTTP. Signing out is the shared POST /auth/logout (with the cookie and
  * the CSRF token); the session list and revocation are the shared /auth/sessions routes.
  */
+@ApiTags('browser')
 @NoStore()
 @UseFilters(ProblemDetailsFilter)
 @UseInterceptors(JsonBodyInterceptor)
@@ -35,6 +40,13 @@ export class BrowserController {
   ) {}
 
   /** `{email, password}` from a page of ours -> the session cookie, and the page's state (CSRF token). */
+  @ApiOperation({
+    summary: 'Sign in from a page of ours: the session cookie, and the CSRF token',
+    description: 'From our origin only (`Origin`, or `Sec-Fetch-Site: same-origin`). A session cookie presented here is ended: every sign-in gets a new session.',
+  })
+  @ApiBody({ type: BrowserLoginDto })
+  @ApiOkResponse({ description: 'The session state.', type: BrowserSessionModel, headers: { 'Set-Cookie': { description: 'The session cookie.', schema: { type: 'string' } } } })
+  @ApiProblems('POST auth/browser/login')
   @Public()
   @Post('login')
   @UseGuards(CredentialVolumeGuard) // as the API login: a generous volume limit; failures are counted
@@ -55,6 +67,10 @@ export class BrowserController {
   }
 
   /** Who the cookie says you are, and the CSRF token for this session. Read-only. */
+  @ApiOperation({ summary: 'The browser session of the cookie, and its CSRF token', description: 'Only with the session cookie: a bearer token answers SESSION_COOKIE_INVALID.' })
+  @ApiSecurity(SECURITY.sessionCookie)
+  @ApiOkResponse({ description: 'The session state.', type: BrowserSessionModel })
+  @ApiProblems('GET auth/browser/session')
   @Get('session')
   session(@CurrentUser() principal: AuthPrincipal): BrowserSessionState {
     if (principal.via !== 'session') throw new AuthError('SESSION_COOKIE_INVALID');

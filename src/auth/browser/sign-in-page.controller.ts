@@ -4,6 +4,8 @@ import { NoStore } from '../http/no-store.decorator';
 import { ProblemDetailsFilter } from '../http/problem-details.filter';
 import { SIGN_IN_CSS, SIGN_IN_HTML, SIGN_IN_JS } from './sign-in-page.assets';
 import { AUTH_CLIENT_JS } from './auth-client.bundle';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiProblems } from '../openapi/auth-openapi.problems';
 
 /**
  * The page's own headers, whatever the host sets (or not): no inline script or style, no framing
@@ -20,12 +22,17 @@ const pageHeaders = (): MethodDecorator => (target, key, descriptor) => {
 };
 
 /** GET /signin: the minimal page of the browser profile (static; all state comes from same-origin fetches). */
+@ApiTags('browser')
 @NoStore()
 @Public()
 @UseFilters(ProblemDetailsFilter)
 @Controller('signin')
 export class SignInPageController {
   /** The page; /signin/reset and /signin/verify are the views mailed links open (?token=…). */
+  @ApiOperation({ summary: 'The sign-in page (also /signin/reset and /signin/verify, which mailed links open)' })
+  @ApiProduces('text/html')
+  @ApiOkResponse({ description: 'The page.', content: { 'text/html': { schema: { type: 'string' } } } })
+  @ApiProblems('GET signin')
   @Get(['', 'reset', 'verify'])
   @pageHeaders()
   @Header('Content-Type', 'text/html; charset=utf-8')
@@ -33,6 +40,10 @@ export class SignInPageController {
     return SIGN_IN_HTML;
   }
 
+  @ApiOperation({ summary: "The page's script" })
+  @ApiProduces('text/javascript')
+  @ApiOkResponse({ description: 'The script.', content: { 'text/javascript': { schema: { type: 'string' } } } })
+  @ApiProblems('GET signin/app.js')
   @Get('app.js')
   @pageHeaders()
   @Header('Content-Type', 'text/javascript; charset=utf-8')
@@ -41,6 +52,10 @@ export class SignInPageController {
   }
 
   /** The browser client (client/, compiled by `npm run build:client`): the page's script imports it; an SPA on this origin may too. */
+  @ApiOperation({ summary: 'The browser client (client/), an ES module the page imports' })
+  @ApiProduces('text/javascript')
+  @ApiOkResponse({ description: 'The script.', content: { 'text/javascript': { schema: { type: 'string' } } } })
+  @ApiProblems('GET signin/auth-client.js')
   @Get('auth-client.js')
   @pageHeaders()
   @Header('Content-Type', 'text/javascript; charset=utf-8')
@@ -48,6 +63,10 @@ export class SignInPageController {
     return AUTH_CLIENT_JS;
   }
 
+  @ApiOperation({ summary: "The page's style sheet" })
+  @ApiProduces('text/css')
+  @ApiOkResponse({ description: 'The style sheet.', content: { 'text/css': { schema: { type: 'string' } } } })
+  @ApiProblems('GET signin/app.css')
   @Get('app.css')
   @pageHeaders()
   @Header('Content-Type', 'text/css; charset=utf-8')

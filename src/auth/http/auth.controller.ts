@@ -21,8 +21,12 @@ import { requestOriginOf } from '../browser/request-origin';
 import { JsonBodyInterceptor } from './json-body.interceptor';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { AccountRecoveryService } from '../recovery/account-recovery.service';
+import { ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { PrincipalModel, RegisteredUserModel, TokenResponseModel } from '../openapi/auth-openapi.models';
+import { ApiProblems } from '../openapi/auth-openapi.problems';
+import { ApiAnonymousAllowed, ApiAuthenticated, SECURITY } from '../openapi/auth-openapi.security';
 
-interface TokenResponse {
+export interface TokenResponse {
   accessToken: string;
   tokenType: 'Bearer';
   expiresIn: number;
@@ -41,6 +45,7 @@ const throttled = UseGuards(AuthThrottlerGuard);
 const volumeLimited = UseGuards(CredentialVolumeGuard);
 
 /** Thin HTTP adapter: parses transport (cookie or body), calls SessionLifecycleService, shapes the reply. */
+@ApiTags('auth')
 @NoStore()
 @UseFilters(ProblemDetailsFilter)
 // Auth's routes carry their own guard: they are protected whether or not the host installs the global one.
@@ -54,6 +59,10 @@ export class AuthController {
     private readonly recovery: AccountRecoveryService,
   ) {}
 
+  @ApiOperation({ summary: 'Create an account', description: 'A verification link is mailed to the address.' })
+  @ApiBody({ type: RegisterDto })
+  @ApiCreatedResponse({ description: 'Created.', type: RegisteredUserModel })
+  @ApiProblems('POST auth/register')
   @Public()
   @Post('register')
   @throttled
@@ -65,6 +74,10 @@ export class AuthController {
     return user;
   }
 
+  @ApiOperation({ summary: 'Sign in: an access token, and a refresh token in an HttpOnly cookie (or in the body with `refreshTokenDelivery: "body"`)' })
+  @ApiBody({ type: LoginDto })
+  @ApiOkResponse({ description: 'Tokens issued.', type: TokenResponseModel, headers: { 'Set-Cookie': { description: 'The refresh cookie, unless `refreshTokenDelivery` is `body`.', schema: { type: 'string' } } } })
+  @ApiProblems('POST auth/login')
   @Public()
   @Post('login')
   @volumeLimited
@@ -75,6 +88,15 @@ export class AuthController {
     return this.deliver(tokens, body.refreshTokenDelivery ?? 'cookie', res);
   }
 
+  @ApiOperation({
+    summary: 'Rotate the refresh token: a new access token and refresh token, delivered the way the old one came',
+    description: 'The refresh token from the body, or else from the refresh cookie (then from our origin only).',
+  })
+  @ApiBody({ type: RefreshDto, required: false })
+  @ApiSecurity(SECURITY.refreshCookie)
+  @ApiAnonymousAllowed()
+  @ApiOkResponse({ description: 'Tokens issued.', type: TokenResponseModel, headers: { 'Set-Cookie': { description: 'The new refresh cookie, when the old token came in it.', schema: { type: 'string' } } } })
+  @ApiProblems('POST auth/refresh')
   @Public()
   @Post('refresh')
   @volumeLimited
@@ -94,6 +116,16 @@ export class AuthController {
     }
   }
 
+  @ApiOperation({
+    summary: 'End this session',
+    description: 'The session of the bearer token or session cookie, else of the refresh token (body, else cookie). Ending an ended session succeeds.',
+  })
+  @ApiBody({ type: RefreshDto, required: false })
+  @ApiAuthenticated('unsafe')
+  @ApiSecurity(SECURITY.refreshCookie)
+  @ApiAnonymousAllowed()
+  @ApiNoContentResponse({ description: 'Ended; the cookies it used are cleared.' })
+  @ApiProblems('POST auth/logout')
   @OptionalAuth()
   @Post('logout')
   @validated
@@ -123,6 +155,10 @@ export class AuthController {
     if (principal?.via === 'session') this.clearSessionCookie(req, res);
   }
 
+  @ApiOperation({ summary: "End every session of the user (needs a recent sign-in)" })
+  @ApiAuthenticated('unsafe')
+  @ApiNoContentResponse({ description: 'Ended.' })
+  @ApiProblems('POST auth/logout-all')
   @Post('logout-all')
   @RequireRecentAuth()
   @HttpCode(204)
@@ -133,6 +169,11 @@ export class AuthController {
   }
 
   /** Needs the current password and a recent sign-in; ends every other session, keeps this one. */
+  @ApiOperation({ summary: "Change the password (needs a recent sign-in); ends the user's other sessions" })
+  @ApiBody({ type: ChangePasswordDto })
+  @ApiAuthenticated('unsafe')
+  @ApiNoContentResponse({ description: 'Changed.' })
+  @ApiProblems('POST auth/password')
   @Post('password')
   @RequireRecentAuth()
   @volumeLimited
@@ -142,6 +183,10 @@ export class AuthController {
     return this.auth.changePassword(principal, body.currentPassword, body.newPassword, clientOf(req));
   }
 
+  @ApiOperation({ summary: 'Who the credential says you are' })
+  @ApiAuthenticated('safe')
+  @ApiOkResponse({ description: 'The principal.', type: PrincipalModel })
+  @ApiProblems('GET auth/me')
   @Get('me')
   me(@CurrentUser() principal: AuthPrincipal): { sub: string; sid: string } {
     return { sub: principal.sub, sid: principal.sid };

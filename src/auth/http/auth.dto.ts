@@ -1,3 +1,4 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, MaxLength, MinLength, ValidateBy } from 'class-validator';
 
 /**
@@ -18,43 +19,51 @@ function isEmailAddress(value: unknown): boolean {
 const IsEmailAddress = (): PropertyDecorator =>
   ValidateBy({ name: 'isEmailAddress', validator: { validate: isEmailAddress, defaultMessage: () => 'email must be an email address' } });
 
+// @ApiProperty only describes the fields for the OpenAPI document; class-validator's decorators validate.
+const Email = (minLength = 1): PropertyDecorator => ApiProperty({ minLength, maxLength: 254, example: 'ada@example.com' });
+const Password = (description?: string): PropertyDecorator => ApiProperty({ maxLength: 1024, format: 'password', description });
+const Token = (description: string): PropertyDecorator => ApiProperty({ maxLength: 512, description });
+
 export class RegisterDto {
-  @IsString() @MinLength(3) @MaxLength(254) @IsEmailAddress() email!: string;
+  @Email(3) @IsString() @MinLength(3) @MaxLength(254) @IsEmailAddress() email!: string;
   // The policy itself (length, common passwords) lives in the credentials port; this only bounds work.
-  @IsString() @MaxLength(1024) password!: string;
+  @Password('Checked against the password policy (PASSWORD_REJECTED says why).') @IsString() @MaxLength(1024) password!: string;
 }
 
 export class LoginDto {
-  @IsString() @MaxLength(254) email!: string;
-  @IsString() @MaxLength(1024) password!: string;
-  @IsOptional() @IsIn(['cookie', 'body']) refreshTokenDelivery?: 'cookie' | 'body';
+  @Email() @IsString() @MaxLength(254) email!: string;
+  @Password() @IsString() @MaxLength(1024) password!: string;
+  @ApiPropertyOptional({ enum: ['cookie', 'body'], default: 'cookie', description: 'Where the refresh token goes: an HttpOnly cookie, or the response body (native clients).' })
+  @IsOptional()
+  @IsIn(['cookie', 'body'])
+  refreshTokenDelivery?: 'cookie' | 'body';
 }
 
 export class RefreshDto {
-  @IsOptional() @IsString() @MaxLength(300) refreshToken?: string;
+  @ApiPropertyOptional({ maxLength: 300, description: 'Absent: the refresh cookie is used.' }) @IsOptional() @IsString() @MaxLength(300) refreshToken?: string;
 }
 
 export class BrowserLoginDto {
-  @IsString() @MaxLength(254) email!: string;
-  @IsString() @MaxLength(1024) password!: string;
+  @Email() @IsString() @MaxLength(254) email!: string;
+  @Password() @IsString() @MaxLength(1024) password!: string;
 }
 
 export class ChangePasswordDto {
-  @IsString() @MaxLength(1024) currentPassword!: string;
-  @IsString() @MaxLength(1024) newPassword!: string;
+  @Password() @IsString() @MaxLength(1024) currentPassword!: string;
+  @Password('Checked against the password policy.') @IsString() @MaxLength(1024) newPassword!: string;
 }
 
 /** Forgot password, resend verification: the address is only counted and looked up, never echoed. */
 export class EmailDto {
-  @IsString() @MaxLength(254) @IsEmailAddress() email!: string;
+  @Email() @IsString() @MaxLength(254) @IsEmailAddress() email!: string;
 }
 
 export class RecoveryTokenDto {
   // Longer than any token we issue: refused by shape (RECOVERY_TOKEN_INVALID), bounded here.
-  @IsString() @MaxLength(512) token!: string;
+  @Token('The token of the mailed link (its `token` query parameter).') @IsString() @MaxLength(512) token!: string;
 }
 
 export class ResetPasswordDto {
-  @IsString() @MaxLength(512) token!: string;
-  @IsString() @MaxLength(1024) newPassword!: string;
+  @Token('The token of the mailed reset link.') @IsString() @MaxLength(512) token!: string;
+  @Password('Checked against the password policy.') @IsString() @MaxLength(1024) newPassword!: string;
 }

@@ -7,6 +7,10 @@ import { IntrospectionService, type IntrospectionResult } from '../introspection
 import { clientOf } from './client-context';
 import { NoStore } from './no-store.decorator';
 import { ProblemDetailsFilter, toAuthError } from './problem-details.filter';
+import { ApiBody, ApiConsumes, ApiExtraModels, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { IntrospectionActiveModel, IntrospectionInactiveModel, IntrospectionRequestModel } from '../openapi/auth-openapi.models';
+import { ApiProblems } from '../openapi/auth-openapi.problems';
+import { SECURITY } from '../openapi/auth-openapi.security';
 
 const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(;|$)/i;
 const readForm = urlencoded({ extended: false, limit: 8 * 1024, inflate: false, parameterLimit: 10, type: () => true });
@@ -38,6 +42,7 @@ function basicCredentials(header: string | undefined): { name?: string; secret?:
  * authenticated with HTTP Basic (AUTH_INTROSPECTION_CLIENTS). Cookies do not authenticate it, so
  * CSRF does not apply.
  */
+@ApiTags('introspection')
 @NoStore()
 @Public()
 @UseFilters(ProblemDetailsFilter)
@@ -45,6 +50,16 @@ function basicCredentials(header: string | undefined): { name?: string; secret?:
 export class IntrospectionController {
   constructor(private readonly introspection: IntrospectionService) {}
 
+  @ApiOperation({
+    summary: 'Token introspection for sibling services (RFC 7662)',
+    description: 'Is this access token ours, unexpired, and of a live session? Anything else is `{active: false}`.',
+  })
+  @ApiSecurity(SECURITY.introspectionClient)
+  @ApiConsumes('application/x-www-form-urlencoded')
+  @ApiBody({ type: IntrospectionRequestModel })
+  @ApiExtraModels(IntrospectionActiveModel, IntrospectionInactiveModel)
+  @ApiOkResponse({ description: 'Active, with its claims; or inactive.', schema: { oneOf: [{ $ref: getSchemaPath(IntrospectionActiveModel) }, { $ref: getSchemaPath(IntrospectionInactiveModel) }] } })
+  @ApiProblems('POST auth/introspect')
   @Post('introspect')
   @HttpCode(200)
   async introspect(@Req() req: Request): Promise<IntrospectionResult> {

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { Public } from '../access/public.decorator';
 import { AuthError } from '../errors/auth-error.model';
 import { ProblemDetailsFilter } from './problem-details.filter';
+import { ApiExcludeController } from '@nestjs/swagger';
 
 /**
  * Auth's paths and the methods each answers (HEAD comes with GET). Kept beside the controllers'
@@ -43,6 +44,8 @@ const allowOf = (path: string): string => {
  * §15.5.6), instead of the host's 404. Registered after auth's other controllers, so it only sees
  * what they did not match; the host's own paths are not touched.
  */
+// Not an operation: the 405 of every other method on auth's paths (the document's description says so).
+@ApiExcludeController()
 @Public()
 @UseFilters(ProblemDetailsFilter)
 @Controller()

@@ -11,6 +11,9 @@ import { clientOf } from './client-context';
 import { JsonBodyInterceptor } from './json-body.interceptor';
 import { NoStore } from './no-store.decorator';
 import { ProblemDetailsFilter } from './problem-details.filter';
+import { ApiAcceptedResponse, ApiBody, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AcceptedModel } from '../openapi/auth-openapi.models';
+import { ApiProblems } from '../openapi/auth-openapi.problems';
 
 /** The one answer to a request that names an address, whatever becomes of it. */
 const ACCEPTED = Object.freeze({ status: 'accepted' as const });
@@ -19,6 +22,7 @@ const ACCEPTED = Object.freeze({ status: 'accepted' as const });
  * Email verification and password reset over HTTP. All public, all rate limited per client
  * address (AUTH_RATE_LIMIT_*); forgot and resend also per account (AUTH_RECOVERY_MAIL_*).
  */
+@ApiTags('recovery')
 @NoStore()
 @UseFilters(ProblemDetailsFilter)
 @UseInterceptors(JsonBodyInterceptor)
@@ -29,6 +33,10 @@ const ACCEPTED = Object.freeze({ status: 'accepted' as const });
 export class RecoveryController {
   constructor(private readonly recovery: AccountRecoveryService) {}
 
+  @ApiOperation({ summary: "Verify the account's address with the token of the mailed link" })
+  @ApiBody({ type: RecoveryTokenDto })
+  @ApiNoContentResponse({ description: 'Verified.' })
+  @ApiProblems('POST auth/email/verify')
   @Post('email/verify')
   @UseGuards(AuthThrottlerGuard)
   @UsePipes(authValidationPipe())
@@ -38,6 +46,10 @@ export class RecoveryController {
   }
 
   /** 202 whether the address is unknown, unverified or verified; a link only for an unverified one. */
+  @ApiOperation({ summary: 'Mail a new verification link', description: 'The same answer whatever the address; a link only for an unverified account.' })
+  @ApiBody({ type: EmailDto })
+  @ApiAcceptedResponse({ description: 'Accepted (whatever the address).', type: AcceptedModel })
+  @ApiProblems('POST auth/email/verify/resend')
   @Post('email/verify/resend')
   @UseGuards(AuthThrottlerGuard)
   @UsePipes(authValidationPipe())
@@ -48,6 +60,10 @@ export class RecoveryController {
   }
 
   /** 202, the same body and the same work for any address; a link only for an account's. */
+  @ApiOperation({ summary: 'Mail a password-reset link', description: "The same answer and the same work for any address; a link only for an account's." })
+  @ApiBody({ type: EmailDto })
+  @ApiAcceptedResponse({ description: 'Accepted (whatever the address).', type: AcceptedModel })
+  @ApiProblems('POST auth/password/forgot')
   @Post('password/forgot')
   @UseGuards(AuthThrottlerGuard)
   @UsePipes(authValidationPipe())
@@ -57,6 +73,10 @@ export class RecoveryController {
     return ACCEPTED;
   }
 
+  @ApiOperation({ summary: 'Set a new password with the token of the mailed link; ends every session of the user' })
+  @ApiBody({ type: ResetPasswordDto })
+  @ApiNoContentResponse({ description: 'Reset.' })
+  @ApiProblems('POST auth/password/reset')
   @Post('password/reset')
   @UseGuards(AuthThrottlerGuard)
   @UsePipes(authValidationPipe())
