@@ -13,8 +13,7 @@ import { Module, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { userInfo } from 'node:os';
 import type { Logger } from 'pino';
-import { AuthModule } from '../src/auth';
-import { SessionLifecycleService } from '../src/auth/sessions/session-lifecycle.service';
+import { AuthModule, SessionAdminService } from '../src/auth';
 import { APP_CONFIG, authOptionsFromConfig, ConfigError, ConfigModule, loadConfig, type AppConfig } from '../src/config';
 import { LoggingModule, ROOT_LOGGER } from '../src/logging/logging.module';
 import { USER_REPOSITORY, UsersModule, type UserRepository } from '../src/users';
@@ -64,22 +63,23 @@ async function run(argv: readonly string[], env: NodeJS.ProcessEnv, out: (line: 
   try {
     const user = await app.get<UserRepository>(USER_REPOSITORY).findByEmail(email!);
     if (!user) throw new UsageError(`no account with the email ${JSON.stringify(email)}`);
-    const lifecycle = app.get(SessionLifecycleService);
+    const admin = app.get(SessionAdminService);
     switch (command) {
       case 'sessions': {
-        const list = await lifecycle.sessionsForOperator(user.id, operator);
+        const list = await admin.listSessions(user.id, operator);
         out(`${list.length} live session(s) of user ${user.id}`);
         for (const s of list) out([s.id, s.kind.padEnd(7), `created ${s.createdAt}`, `last used ${s.lastUsedAt}`, s.deviceLabel].join('  '));
         return;
       }
       case 'revoke': {
         const all = arg === '--all';
-        if (!(await lifecycle.revokeForOperator(user.id, all ? null : arg!, operator))) throw new UsageError(`no live session ${arg} of user ${user.id}`);
+        if (all) await admin.revokeAllSessions(user.id, operator);
+        else if (!(await admin.revokeSession(user.id, arg!, operator))) throw new UsageError(`no live session ${arg} of user ${user.id}`);
         out(all ? `every session of user ${user.id} revoked` : `session ${arg} of user ${user.id} revoked`);
         return;
       }
       default:
-        await lifecycle.unlockForOperator(email!, user.id, operator);
+        await admin.unlockAccount(user.id, operator);
         out(`account of user ${user.id} unlocked`);
     }
   } finally {

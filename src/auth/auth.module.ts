@@ -6,6 +6,7 @@ import { AUDIT_LOGGER, AuthAudit } from './observability/auth-audit.service';
 import { AuthController } from './http/auth.controller';
 import { AuthReadiness } from './observability/auth-readiness.service';
 import { ATTEMPT_KEYER, SessionLifecycleService, DEVICE_BINDER, REFRESH_CODEC } from './sessions/session-lifecycle.service';
+import { SessionAdminService } from './sessions/session-admin.service';
 import { AttemptKeyer } from './abuse/attempt-keys';
 import { AuthThrottlerGuard, CredentialVolumeGuard } from './abuse/auth-throttler.guard';
 import { FailedAttemptLimiter } from './abuse/failed-attempt.limiter';
@@ -155,6 +156,7 @@ const providers: Provider[] = [
   RevocationView,
   RequestAuthenticator,
   SessionLifecycleService,
+  SessionAdminService,
   BrowserSessionService,
   AuthReadiness,
   AccessTokenStrategy,
@@ -175,6 +177,6 @@ const providers: Provider[] = [
   controllers: [AuthController, SessionsController, JwksController, BrowserController, SignInPageController, MetricsController, RecoveryController, IntrospectionController, MethodNotAllowedController],
   providers,
   // What a host's @UseGuards(AuthenticationGuard), @RequireRecentAuth() and health checks need.
-  exports: [AUTH_SETTINGS, AuthReadiness, RequestAuthenticator, AuthenticationGuard, RecentAuthGuard, ClaimsGuard, AuthAudit, AuthMetrics, CLOCK],
+  exports: [AUTH_SETTINGS, SessionAdminService, AuthReadiness, RequestAuthenticator, AuthenticationGuard, RecentAuthGuard, ClaimsGuard, AuthAudit, AuthMetrics, CLOCK],
 })
 export class AuthModule extends AuthModuleBase {}

@@ -13,6 +13,8 @@ export { RequireRecentAuth, RecentAuthGuard } from './access/require-recent-auth
 export { RequireClaims, RequireRole, ClaimsGuard } from './access/require-claims.decorator';
 export type { ClaimsRequirement } from './access/require-claims.decorator';
 export { AuthenticationGuard } from './access/authentication.guard';
+export { SessionAdminService } from './sessions/session-admin.service';
+export type { SessionSummary } from './sessions/session-lifecycle.service';
 export type { AuthPrincipal } from './access/auth-principal.model';
 export { AuthAudit, AUDIT_EVENTS } from './observability/auth-audit.service';
 export type { AuditEvent, AuditFields, AuditSource } from './observability/auth-audit.service';

@@ -1,6 +1,6 @@
 import { Controller, Get, Module } from '@nestjs/common';
 import request from 'supertest';
-import { CurrentUser, RequireClaims, RequireRole, type UserClaims } from '../../src/auth';
+import { CurrentUser, RequireClaims, RequireRole, SessionAdminService, type UserClaims } from '../../src/auth';
 import { accessTokenFor } from '../../src/auth/testing';
 import { bearer, createTestApp, expectProblem, type TestApp } from '../support/test-app';
 
@@ -68,5 +68,34 @@ describe('roles and claims (global guard)', () => {
     await get('/tenant-admin/billing', { tenant: 'acme', roles: ['viewer'] });
     const audited = lines.filter((l) => l.audit === true && l.event === 'access.forbidden');
     expect(audited).toEqual([expect.objectContaining({ userId: 'user-r', sid: expect.any(String), reqId: expect.any(String), reason: 'requires roles=admin+billing' })]);
+  });
+
+  it('a role change that must apply at once: the host ends the sessions with SessionAdminService, the old token is refused', async () => {
+    const admin = t.app.get(SessionAdminService);
+    const token = await accessTokenFor(t.app, 'user-demoted', { claims: { tenant: 'acme', roles: ['admin', 'billing'] } });
+    const before = await request(t.http).get('/tenant-admin/billing').set('Authorization', bearer(token));
+    expect(before.status).toBe(200);
+    const sessions = await admin.listSessions('user-demoted', 'role-service');
+    expect(sessions).toHaveLength(1);
+    lines.length = 0;
+    await admin.revokeAllSessions('user-demoted', 'role-service');
+    expectProblem(await request(t.http).get('/tenant-admin/billing').set('Authorization', bearer(token)), 401, 'SESSION_REVOKED');
+    expect(await admin.listSessions('user-demoted', 'role-service')).toEqual([]);
+    expect(lines.filter((l) => l.audit === true && l.event === 'logout_all')).toEqual([
+      expect.objectContaining({ userId: 'user-demoted', operator: 'role-service', reason: 'by operator' }),
+    ]);
+  });
+
+  it('SessionAdminService: one session ends, another lives; an unknown one is false; the actor is checked', async () => {
+    const admin = t.app.get(SessionAdminService);
+    const keep = await accessTokenFor(t.app, 'user-two-devices', { claims: { tenant: 'acme' } });
+    const end = await accessTokenFor(t.app, 'user-two-devices', { claims: { tenant: 'acme' } });
+    const sid = (JSON.parse(Buffer.from(end.split('.')[1], 'base64url').toString()) as { sid: string }).sid;
+    expect(await admin.revokeSession('user-two-devices', sid, 'support:alice')).toBe(true);
+    expect(await admin.revokeSession('user-two-devices', sid, 'support:alice')).toBe(false);
+    expectProblem(await request(t.http).get('/tenant-admin/whoami').set('Authorization', bearer(end)), 401, 'SESSION_REVOKED');
+    expect((await request(t.http).get('/tenant-admin/whoami').set('Authorization', bearer(keep))).status).toBe(200);
+    expect(() => admin.listSessions('user-two-devices', 'not a name')).toThrow(TypeError);
+    expect(await admin.unlockAccount('no-such-user', 'support:alice')).toBe(false);
   });
 });

@@ -340,9 +340,7 @@ export class SessionLifecycleService {
    */
   async revokeForOperator(userId: string, sid: string | null, operator: string): Promise<boolean> {
     if (sid === null) {
-      const now = this.clock.now();
-      await this.sessions.revokeAll(userId, now, this.options.sessionAbsoluteTtl * 1000);
-      await this.publishRevocation({ kind: 'user', userId, cutoff: now, expiresAt: this.revocationExpiry(now) }, now);
+      await this.endAllSessions(userId);
       this.audit.record('logout_all', { userId, operator, reason: 'by operator' });
       return true;
     }
