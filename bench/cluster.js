@@ -10,12 +10,16 @@
  *     CPU per request and Redis CPU per request (the redis-server processes' own CPU, /proc, masters
  *     and replicas apart);
  *   logout, AUTH_REDIS_WAIT_REPLICAS 0 vs 1: the sessions the cluster's login runs made, half ended
- *     through 'cluster', half through 'cluster-wait' (10 connections), plus single Redis;
+ *     through 'cluster', half through 'cluster-wait' (10 connections), plus single Redis
+ *     (BENCH_CLUSTER_WAIT_REPLICAS=0 makes both cluster apps alike: an A/A check of the method);
  *   per operation (login, refresh, logout, GET /auth/me; N of one kind, one at a time): the
  *     commands each master received (MONITOR: sent by the app vs run inside a script), the request
  *     batches Redis read from its sockets (INFO stats total_reads_processed: round trips), and
  *     commandstats time, each minus an idle window of the same length (heartbeats, replica ACKs);
- *   memory: bytes per session on the cluster (used_memory summed over the masters).
+ *   memory: bytes per session on the cluster (used_memory summed over the masters, less the
+ *     replication and client buffers; BENCH_CLUSTER_MEMORY_SESSIONS, default BENCH_MEMORY_SESSIONS);
+ *   fan-out: CPU per PUBLISH on the publishing master and on the nodes the cluster bus forwards it to.
+ * BENCH_CLUSTER_WAIT_NODE_ARGS: node arguments for 'cluster-wait' (e.g. --cpu-prof).
  */
 const fs = require('node:fs');
 const http = require('node:http');
@@ -56,7 +60,7 @@ async function runClusterSection(ctx) {
   const clusterEnv = { ...appEnv, REDIS_URL: '', REDIS_CLUSTER_NODES: cluster.env };
   const probe = path.join(__dirname, 'eld-probe.js');
   const cl = await startProcess('cluster', path.join(ROOT, 'dist/main.js'), clusterEnv, ['-r', probe]);
-  const clw = await startProcess('cluster-wait', path.join(ROOT, 'dist/main.js'), { ...clusterEnv, AUTH_REDIS_WAIT_REPLICAS: '1' }, ['-r', probe]);
+  const clw = await startProcess('cluster-wait', path.join(ROOT, 'dist/main.js'), { ...clusterEnv, AUTH_REDIS_WAIT_REPLICAS: process.env.BENCH_CLUSTER_WAIT_REPLICAS ?? '1' }, ['-r', probe, ...(process.env.BENCH_CLUSTER_WAIT_NODE_ARGS ?? '').split(' ').filter(Boolean)]);
   const masters = await cluster.masters();
   const replicas = cluster.nodes.filter((n) => !masters.includes(n));
   log(`cluster on ${cluster.env} (masters ${masters.map((m) => m.port).join(', ')}); app 'cluster' :${cl.port}, 'cluster-wait' :${clw.port}`);
@@ -153,6 +157,15 @@ async function runClusterSection(ctx) {
     if (target === 'single') await logoutRun(ours, tokens);
     else await Promise.all([logoutRun(cl, tokens.splice(0, tokens.length >> 1)), logoutRun(clw, tokens)]);
   }
+  // 'cluster-wait' serves only logouts below: the same warm-up as 'cluster' first, or its colder
+  // code (JIT) reads as a cost of WAIT (an A/A run, BENCH_CLUSTER_WAIT_REPLICAS=0, showed 2× the CPU
+  // per logout without it).
+  const clwRefresh = refreshScenario(clw);
+  await clwRefresh.refill();
+  await clwRefresh.run(WARMUP);
+  const clwTokens = [];
+  await loginRun(clw, WARMUP, clwTokens);
+  await logoutRun(clw, clwTokens);
   const runs = { refresh: { single: [], cluster: [] }, login: { single: [], cluster: [] }, logout: { single: [], cluster: [], 'cluster-wait': [] } };
   for (let r = 0; r < REPEATS; r++) {
     log(`cluster: repeat ${r + 1}/${REPEATS}`);
@@ -172,6 +185,9 @@ async function runClusterSection(ctx) {
     ];
     if (r % 2 === 1) logouts.reverse();
     for (const [name, app, list] of logouts) {
+      // One untimed second of load first: an instance that sat idle runs its first fraction of a
+      // second slow, and a logout run lasts only that long.
+      await ctx.cannon({ duration: 1, url: `${app.base}/health/live`, headers: { 'x-forwarded-for': '192.0.2.10' } });
       const res = await measured('logout', name === 'single' ? 'single' : 'cluster', () => logoutRun(app, list), app);
       runs.logout[name].push(res);
     }
@@ -306,7 +322,36 @@ async function runClusterSection(ctx) {
   log(`cluster: memory, ${MEMORY_SESSIONS} sessions`);
   const memory = await clusterSessionMemory(cluster, masters, MEMORY_SESSIONS, ROOT, sleep);
   log(`  ${memory.bytesPerSession} bytes per session over the masters (${memory.sessions} sessions)`);
-  return { throughput, perOp, memory, nodes: { masters: masters.length, replicas: replicas.length } };
+
+  // ---- the cluster bus's fan-out of a PUBLISH (every node gets every message) ----
+  const fanout = await publishFanout(cluster, masters[0], sleep);
+  log(`  PUBLISH fan-out: ${fanout.publisherCpuUs} µs on the publishing master, ${fanout.otherNodesCpuUs} µs on the other ${cluster.nodes.length - 1} nodes together, per message`);
+  return { throughput, perOp, memory, fanout, nodes: { masters: masters.length, replicas: replicas.length } };
+}
+
+/**
+ * CPU per PUBLISH of a revocation-sized message (38 bytes) on a channel nobody subscribes to:
+ * the publishing master's and that of the other nodes, which the cluster bus forwards it to.
+ */
+async function publishFanout(cluster, publisher, sleep) {
+  const count = 20000;
+  const message = 'x'.repeat(38);
+  const others = cluster.nodes.filter((n) => n !== publisher);
+  const cpu = () => [procCpuUs(publisher.pid), sumCpu(others.map((n) => n.pid))];
+  const cpu0 = cpu();
+  const t0 = Date.now();
+  for (let i = 0; i < count; i += 500) {
+    const p = publisher.client.pipeline();
+    for (let j = 0; j < 500; j++) p.publish('bench:fanout', message);
+    await p.exec();
+  }
+  await sleep(500); // the bus delivers the rest
+  const cpu1 = cpu();
+  // The same time idle: the nodes' own cron, the bus's pings, the apps' heartbeats.
+  await sleep(Date.now() - t0);
+  const cpu2 = cpu();
+  const per = (k) => +((cpu1[k] - cpu0[k] - (cpu2[k] - cpu1[k])) / count).toFixed(2);
+  return { messages: count, publisherCpuUs: per(0), otherNodesCpuUs: per(1) };
 }
 
 /** The session store of dist/ on an ioredis Cluster: sessions made and rotated as in run.js's measureSessionMemory. */

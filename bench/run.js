@@ -425,7 +425,7 @@ async function main() {
   const oursRefresh = refreshScenario(ours);
   const otherRefresh = other ? refreshScenario(other) : null;
   const clusterContext = () => ({
-    log, median, pct, sleep, freePort, startProcess, request, login, cpuRead, nextClient, cleanups, appEnv, ours, single: redis, password, poolEmail, refreshScenario,
+    log, median, pct, sleep, freePort, startProcess, request, login, cpuRead, nextClient, cannon, cleanups, appEnv, ours, single: redis, password, poolEmail, refreshScenario,
     ROOT, DURATION, REPEATS, WARMUP, CONNECTIONS, MEMORY_SESSIONS,
   });
   if (CLUSTER === 'only') {
@@ -988,7 +988,8 @@ function printCluster(c) {
   for (const [t, ops] of Object.entries(c.perOp)) {
     for (const [op, v] of Object.entries(ops)) console.log(`${t.padEnd(8)} ${op.padEnd(15)} ${String(v.commandsSent).padStart(5)} ${String(v.roundTrips).padStart(5)} ${String(v.redisUsec).padStart(6)} ${String(v.latencyP50Ms).padStart(6)}  ${JSON.stringify(v.commands)}`);
   }
-  console.log(`cluster memory: ${c.memory.bytesPerSession} bytes per session (${c.memory.sessions} sessions, ${c.memory.keys} keys; masters only)`);
+  console.log(`cluster memory: ${c.memory.bytesPerSession} bytes per session (${c.memory.sessions} sessions, ${c.memory.keys} keys; masters only, replication buffers excluded; raw used_memory ${c.memory.rawUsedMemoryBytesPerSession})`);
+  if (c.fanout) console.log(`PUBLISH fan-out per message: ${c.fanout.publisherCpuUs} µs on the publishing master, ${c.fanout.otherNodesCpuUs} µs on the other nodes together`);
 }
 
 main()
