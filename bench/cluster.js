@@ -9,9 +9,9 @@
  *     concurrent, fresh accounts each repeat), single vs cluster, order alternating per repeat; app
  *     CPU per request and Redis CPU per request (the redis-server processes' own CPU, /proc, masters
  *     and replicas apart);
- *   logout, AUTH_REDIS_WAIT_REPLICAS 0 vs 1: the sessions the cluster's login runs made, half ended
- *     through 'cluster', half through 'cluster-wait' (10 connections), plus single Redis
- *     (BENCH_CLUSTER_WAIT_REPLICAS=0 makes both cluster apps alike: an A/A check of the method);
+ *   logout, AUTH_REDIS_WAIT_REPLICAS 0 vs 1: the sessions the cluster's login runs made, ended
+ *     through 'cluster' and 'cluster-wait' in turn, request by request (10 connections), plus
+ *     single Redis (BENCH_CLUSTER_WAIT_REPLICAS=0 makes both cluster apps alike: an A/A check);
  *   per operation (login, refresh, logout, GET /auth/me; N of one kind, one at a time): the
  *     commands each master received (MONITOR: sent by the app vs run inside a script), the request
  *     batches Redis read from its sockets (INFO stats total_reads_processed: round trips), and
@@ -117,35 +117,40 @@ async function runClusterSection(ctx) {
     log(`  ${name.padEnd(7)} ${app.name.padEnd(12)} ${res.rps.toFixed(0).padStart(5)} req/s  p50 ${Number(res.p50).toFixed(1)} ms  p99 ${Number(res.p99).toFixed(1)} ms  app CPU ${f(res.appCpuUs)} µs/req  Redis CPU masters ${f(res.redisMasterCpuUs)}${t.replicaPids.length ? `, replicas ${f(res.redisReplicaCpuUs)}` : ''} µs/req`);
     return res;
   };
-  const logoutRun = async (app, tokens) => {
-    const lat = [];
-    let ok = 0;
-    let failed = 0;
-    const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  /** Closed loop over `tokens`, 10 connections; given several apps, request n goes to apps[n % apps.length] (one result each). */
+  const logoutRun = async (appOrApps, tokens) => {
+    const apps = Array.isArray(appOrApps) ? appOrApps : [appOrApps];
+    const stats = apps.map(() => ({ lat: [], ok: 0, failed: 0 }));
+    const agents = apps.map(() => new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS }));
+    let n = 0;
     const start = process.hrtime.bigint();
     await Promise.all(
       Array.from({ length: CONNECTIONS }, async () => {
         for (let token = tokens.pop(); token !== undefined; token = tokens.pop()) {
+          const k = n++ % apps.length;
           const t0 = process.hrtime.bigint();
           const status = await new Promise((resolve, reject) => {
             http
-              .request({ host: '127.0.0.1', port: app.port, method: 'POST', path: '/auth/logout', agent, headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': ctx.nextClient() } }, (res) => {
+              .request({ host: '127.0.0.1', port: apps[k].port, method: 'POST', path: '/auth/logout', agent: agents[k], headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': ctx.nextClient() } }, (res) => {
                 res.resume();
                 res.on('end', () => resolve(res.statusCode));
               })
               .on('error', reject)
               .end();
           });
-          lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
-          if (status === 204) ok++;
-          else failed++;
+          stats[k].lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
+          if (status === 204) stats[k].ok++;
+          else stats[k].failed++;
         }
       }),
     );
     const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
-    agent.destroy();
-    lat.sort((a, b) => a - b);
-    return { requests: ok + failed, rps: ok / elapsed, p50: pct(lat, 50), p99: pct(lat, 99), failed };
+    for (const a of agents) a.destroy();
+    const out = stats.map(({ lat, ok, failed }) => {
+      lat.sort((a, b) => a - b);
+      return { requests: ok + failed, rps: ok / elapsed, p50: pct(lat, 50), p99: pct(lat, 99), failed };
+    });
+    return Array.isArray(appOrApps) ? out : out[0];
   };
 
   log(`cluster: warm-up ${WARMUP}s of refresh and login per target`);
@@ -166,7 +171,7 @@ async function runClusterSection(ctx) {
   const clwTokens = [];
   await loginRun(clw, WARMUP, clwTokens);
   await logoutRun(clw, clwTokens);
-  const runs = { refresh: { single: [], cluster: [] }, login: { single: [], cluster: [] }, logout: { single: [], cluster: [], 'cluster-wait': [] } };
+  const runs = { refresh: { single: [], cluster: [] }, login: { single: [], cluster: [] }, logout: { single: [], cluster: [], 'cluster-wait': [] }, logoutPairRedis: [] };
   for (let r = 0; r < REPEATS; r++) {
     log(`cluster: repeat ${r + 1}/${REPEATS}`);
     const order = r % 2 === 0 ? ['single', 'cluster'] : ['cluster', 'single'];
@@ -176,21 +181,29 @@ async function runClusterSection(ctx) {
     }
     const tokens = { single: [], cluster: [] };
     for (const target of order) runs.login[target].push(await measured('login', target, () => loginRun(targets[target].app, DURATION, tokens[target])));
-    // Logout: the sessions the login runs just made. The cluster's split between WAIT 0 and 1.
-    const half = tokens.cluster.splice(0, Math.floor(tokens.cluster.length / 2));
-    const logouts = [
-      ['single', ours, tokens.single],
-      ['cluster', cl, half],
-      ['cluster-wait', clw, tokens.cluster],
-    ];
-    if (r % 2 === 1) logouts.reverse();
-    for (const [name, app, list] of logouts) {
-      // One untimed second of load first: an instance that sat idle runs its first fraction of a
-      // second slow, and a logout run lasts only that long.
-      await ctx.cannon({ duration: 1, url: `${app.base}/health/live`, headers: { 'x-forwarded-for': '192.0.2.10' } });
-      const res = await measured('logout', name === 'single' ? 'single' : 'cluster', () => logoutRun(app, list), app);
-      runs.logout[name].push(res);
-    }
+    // Logout: the sessions the login runs just made.
+    // Single Redis on its own; the cluster's WAIT 0 and WAIT 1 instances interleaved request by
+    // request in one run, so that the machine's noise and warmth hit both alike (run one after
+    // the other, an A/A pair of identical instances read 0.74× the throughput and 1.45× the CPU).
+    await ctx.cannon({ duration: 1, url: `${ours.base}/health/live`, headers: { 'x-forwarded-for': '192.0.2.10' } });
+    runs.logout.single.push(await measured('logout', 'single', () => logoutRun(ours, tokens.single), ours));
+    for (const app of [cl, clw]) await ctx.cannon({ duration: 1, url: `${app.base}/health/live`, headers: { 'x-forwarded-for': '192.0.2.10' } });
+    const pair = r % 2 === 0 ? [cl, clw] : [clw, cl];
+    const cpu0 = await Promise.all(pair.map((a) => cpuRead(a.proc)));
+    const m0 = sumCpu(targets.cluster.masterPids);
+    const r0 = sumCpu(targets.cluster.replicaPids);
+    const res = await logoutRun(pair, tokens.cluster);
+    const cpu1 = await Promise.all(pair.map((a) => cpuRead(a.proc)));
+    const total = res.reduce((n, x) => n + x.requests, 0);
+    const mixMaster = (sumCpu(targets.cluster.masterPids) - m0) / total;
+    const mixReplica = (sumCpu(targets.cluster.replicaPids) - r0) / total;
+    pair.forEach((app, i) => {
+      const x = { ...res[i], appCpuUs: (cpu1[i] - cpu0[i]) / res[i].requests, redisMasterCpuUs: null, redisReplicaCpuUs: null };
+      runs.logout[app === cl ? 'cluster' : 'cluster-wait'].push(x);
+      log(`  logout  ${app.name.padEnd(12)} ${x.rps.toFixed(0).padStart(5)} req/s  p50 ${x.p50.toFixed(1)} ms  p99 ${x.p99.toFixed(1)} ms  app CPU ${x.appCpuUs.toFixed(0)} µs/req${x.failed ? `  WARNING ${x.failed} failed` : ''}`);
+    });
+    runs.logoutPairRedis.push({ master: mixMaster, replica: mixReplica });
+    log(`  logout  both interleaved: Redis CPU masters ${mixMaster.toFixed(0)}, replicas ${mixReplica.toFixed(0)} µs/req`);
   }
   const summarise = (rs) => {
     const m = (k) => {
@@ -199,6 +212,8 @@ async function runClusterSection(ctx) {
     };
     return { rps: m('rps'), p50: m('p50'), p99: m('p99'), appCpuUs: m('appCpuUs'), redisMasterCpuUs: m('redisMasterCpuUs'), redisReplicaCpuUs: m('redisReplicaCpuUs'), requestsPerRepeat: rs.map((x) => x.requests) };
   };
+  const logoutPairRedis = { masterCpuUs: +median(runs.logoutPairRedis.map((x) => x.master)).toFixed(1), replicaCpuUs: +median(runs.logoutPairRedis.map((x) => x.replica)).toFixed(1) };
+  delete runs.logoutPairRedis;
   const throughput = Object.fromEntries(Object.entries(runs).map(([op, byTarget]) => [op, Object.fromEntries(Object.entries(byTarget).map(([t, rs]) => [t, summarise(rs)]))]));
 
   // ---- commands and round trips per operation ----
@@ -326,7 +341,7 @@ async function runClusterSection(ctx) {
   // ---- the cluster bus's fan-out of a PUBLISH (every node gets every message) ----
   const fanout = await publishFanout(cluster, masters[0], sleep);
   log(`  PUBLISH fan-out: ${fanout.publisherCpuUs} µs on the publishing master, ${fanout.otherNodesCpuUs} µs on the other ${cluster.nodes.length - 1} nodes together, per message`);
-  return { throughput, perOp, memory, fanout, nodes: { masters: masters.length, replicas: replicas.length } };
+  return { throughput, logoutPairRedis, perOp, memory, fanout, nodes: { masters: masters.length, replicas: replicas.length } };
 }
 
 /**

@@ -984,6 +984,7 @@ function printCluster(c) {
   for (const [op, byTarget] of Object.entries(c.throughput)) {
     for (const [t, v] of Object.entries(byTarget)) console.log(`| ${op} | ${t} | ${n(v.rps)} | ${v.p50} | ${v.p99} | ${n(v.appCpuUs)} | ${n(v.redisMasterCpuUs)} | ${n(v.redisReplicaCpuUs)} |`);
   }
+  if (c.logoutPairRedis) console.log(`logout, cluster WAIT 0 and 1 interleaved: Redis CPU masters ${c.logoutPairRedis.masterCpuUs}, replicas ${c.logoutPairRedis.replicaCpuUs} µs per logout (both together)`);
   console.log('\nper operation (one at a time): commands sent, round trips (socket reads by Redis), Redis µs (commandstats), p50 ms');
   for (const [t, ops] of Object.entries(c.perOp)) {
     for (const [op, v] of Object.entries(ops)) console.log(`${t.padEnd(8)} ${op.padEnd(15)} ${String(v.commandsSent).padStart(5)} ${String(v.roundTrips).padStart(5)} ${String(v.redisUsec).padStart(6)} ${String(v.latencyP50Ms).padStart(6)}  ${JSON.stringify(v.commands)}`);
