@@ -23,6 +23,7 @@
  */
 const fs = require('node:fs');
 const http = require('node:http');
+const net = require('node:net');
 const path = require('node:path');
 const { randomBytes, randomUUID, createHash } = require('node:crypto');
 const Redis = require('ioredis');
@@ -219,30 +220,41 @@ async function runClusterSection(ctx) {
   // ---- commands and round trips per operation ----
   log('cluster: commands and round trips per operation (one at a time, minus an idle window)');
   const perOp = {};
+  // MONITOR on a plain socket: ioredis's monitor() can take the first monitored line for a reply
+  // ("Command queue state error") when it arrives with MONITOR's OK.
   const monitorsFor = async (nodes) => {
     const counts = {};
-    const mons = [];
+    const socks = [];
     for (const n of nodes) {
-      const c = new Redis({ host: '127.0.0.1', port: Number(n.port), maxRetriesPerRequest: 1 });
-      c.on('error', () => undefined);
-      const mon = await c.monitor();
-      mon.on('monitor', (_time, args, source) => {
-        const name = String(args[0]).toLowerCase();
-        if (['info', 'monitor', 'config'].includes(name)) return;
-        const key = `${source === 'lua' ? 'in script: ' : ''}${name}`;
-        counts[key] = (counts[key] ?? 0) + 1;
+      const sock = net.connect(Number(n.port), '127.0.0.1');
+      await new Promise((resolve, reject) => sock.once('connect', resolve).once('error', reject));
+      sock.on('error', () => undefined);
+      let buf = '';
+      sock.setEncoding('utf8');
+      sock.on('data', (d) => {
+        buf += d;
+        let i;
+        while ((i = buf.indexOf('\r\n')) >= 0) {
+          const line = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          // +1712345678.123456 [0 127.0.0.1:5555] "evalsha" ...   or   [0 lua] "hget" ...
+          const m = /^\+\d+\.\d+ \[\d+ ([^\]]+)\] "([^"]+)"/.exec(line);
+          if (!m) continue;
+          const name = m[2].toLowerCase();
+          if (['info', 'monitor', 'config'].includes(name)) continue;
+          const key = `${m[1] === 'lua' ? 'in script: ' : ''}${name}`;
+          counts[key] = (counts[key] ?? 0) + 1;
+        }
       });
-      mons.push({ c, mon });
+      sock.write('MONITOR\r\n');
+      socks.push(sock);
     }
     await sleep(50);
     return {
       counts,
       stop: async () => {
         await sleep(50);
-        for (const { c, mon } of mons) {
-          mon.disconnect();
-          c.disconnect();
-        }
+        for (const sock of socks) sock.destroy();
       },
     };
   };
