@@ -12,7 +12,12 @@
  *   login timing: sequential logins of a known email (wrong password) vs an unknown email, medians
  *   forgot timing: POST /auth/password/forgot for a known vs an unknown email, medians (mail to a local SMTP sink)
  *   memory: Redis bytes per session with 100k sessions (each rotated once)
+ *   cluster: single Redis vs a 3-master/3-replica Redis Cluster, AUTH_REDIS_WAIT_REPLICAS 0 vs 1,
+ *     commands and round trips per operation, bytes per session (bench/cluster.js)
  * Prints a table and writes bench/results/latest.json.
+ *
+ * BENCH_CLUSTER=0 skips the cluster section; BENCH_CLUSTER=only runs it alone (right after the
+ * apps start; writes bench/results/cluster.json).
  *
  * Production-default limits: the app runs with AUTH_RATE_LIMIT_MAX/WINDOW at their defaults
  * (10 per 300 s per client and route) behind a trusted loopback proxy (TRUST_PROXY=loopback), and
@@ -35,6 +40,7 @@ const path = require('node:path');
 const autocannon = require('autocannon');
 const Redis = require('ioredis');
 const { Client } = require('pg');
+const { runClusterSection } = require('./cluster');
 
 const ROOT = path.resolve(__dirname, '..');
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
@@ -44,6 +50,7 @@ const CONNECTIONS = 10;
 const PROPAGATION_TRIALS = Number(process.env.BENCH_PROPAGATION_TRIALS ?? 200);
 const MEMORY_SESSIONS = Number(process.env.BENCH_MEMORY_SESSIONS ?? 100000);
 const LOGIN_TIMING_TRIALS = Number(process.env.BENCH_LOGIN_TIMING_TRIALS ?? 60);
+const CLUSTER = process.env.BENCH_CLUSTER ?? '1';
 // Dev knob: a comma-separated subset of scenario names (e.g. "ours live,ours refresh"); the later
 // phases (latency probe, propagation, login, memory) then are skipped and no JSON is written.
 const ONLY = process.env.BENCH_SCENARIOS ? process.env.BENCH_SCENARIOS.split(',').map((s) => s.trim()) : null;
@@ -114,7 +121,7 @@ async function startRedis() {
       await c.connect();
       await c.ping();
       c.disconnect();
-      return { url, external: false };
+      return { url, external: false, pid: proc.pid };
     } catch {
       c.disconnect();
       await sleep(50);
@@ -417,6 +424,18 @@ async function main() {
   };
   const oursRefresh = refreshScenario(ours);
   const otherRefresh = other ? refreshScenario(other) : null;
+  const clusterContext = () => ({
+    log, median, pct, sleep, freePort, startProcess, request, login, cpuRead, nextClient, cannon, cleanups, appEnv, ours, single: redis, password, poolEmail, refreshScenario,
+    ROOT, DURATION, REPEATS, WARMUP, CONNECTIONS, MEMORY_SESSIONS,
+  });
+  if (CLUSTER === 'only') {
+    const cluster = await runClusterSection(clusterContext());
+    printCluster(cluster);
+    fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
+    fs.writeFileSync(path.join(__dirname, 'results/cluster.json'), JSON.stringify({ machine: machineOf(), date: new Date().toISOString(), settings: { durationS: DURATION, warmupS: WARMUP, repeats: REPEATS, connections: CONNECTIONS }, cluster, elapsedS: Math.round((Date.now() - started) / 1000) }, null, 2));
+    log('wrote bench/results/cluster.json');
+    return;
+  }
 
   // Each repeat brackets an app's scenarios between two /health/live runs, and a ratio's reference
   // is their mean: the VM's speed drifts within seconds, and a drift that is linear over the
@@ -599,8 +618,10 @@ async function main() {
   log(`memory: ${MEMORY_SESSIONS} sessions in a scratch Redis`);
   const memory = await measureSessionMemory();
 
+  const cluster = CLUSTER === '0' ? null : await runClusterSection(clusterContext());
+
   const results = {
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+    machine: machineOf(),
     date: new Date().toISOString(),
     settings: { durationS: DURATION, warmupS: WARMUP, repeats: REPEATS, connections: CONNECTIONS },
     scenarios: summary,
@@ -627,9 +648,11 @@ async function main() {
     loginTiming,
     forgotTiming,
     memory,
+    cluster,
     elapsedS: Math.round((Date.now() - started) / 1000),
   };
   printTable(results);
+  if (cluster) printCluster(cluster);
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
   fs.writeFileSync(path.join(__dirname, 'results/latest.json'), JSON.stringify(results, null, 2));
   log('wrote bench/results/latest.json');
@@ -948,6 +971,26 @@ login timing (failed login, median of ${r.loginTiming.trials}): known email ${f(
 forgot timing (median of ${r.forgotTiming.trials}): known email ${f(r.forgotTiming.knownMedianMs)} ms, unknown email ${f(r.forgotTiming.unknownMedianMs)} ms (p90 ${f(r.forgotTiming.knownP90Ms)} / ${f(r.forgotTiming.unknownP90Ms)}); ${r.forgotTiming.mailsSent} mails for ${r.forgotTiming.trials} known
 Redis memory: ${r.memory.bytesPerSession} bytes per session (${r.memory.sessions} sessions, ${r.memory.keys} keys)   goal ≤ 400
 machine: ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memGiB} GiB, node ${r.machine.node}; ${r.elapsedS} s`);
+}
+
+function machineOf() {
+  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version };
+}
+
+function printCluster(c) {
+  const n = (x) => (x === null || x === undefined ? '' : String(Math.round(x)));
+  console.log(`\nRedis Cluster (${c.nodes.masters} masters, ${c.nodes.replicas} replicas) vs single Redis, one app instance each; medians of repeats`);
+  console.log('| operation | target | req/s | p50 ms | p99 ms | app CPU µs | Redis masters CPU µs | replicas CPU µs |\n|---|---|---|---|---|---|---|---|');
+  for (const [op, byTarget] of Object.entries(c.throughput)) {
+    for (const [t, v] of Object.entries(byTarget)) console.log(`| ${op} | ${t} | ${n(v.rps)} | ${v.p50} | ${v.p99} | ${n(v.appCpuUs)} | ${n(v.redisMasterCpuUs)} | ${n(v.redisReplicaCpuUs)} |`);
+  }
+  if (c.logoutPairRedis) console.log(`logout, cluster WAIT 0 and 1 interleaved: Redis CPU masters ${c.logoutPairRedis.masterCpuUs}, replicas ${c.logoutPairRedis.replicaCpuUs} µs per logout (both together)`);
+  console.log('\nper operation (one at a time): commands sent, round trips (socket reads by Redis), Redis µs (commandstats), p50 ms');
+  for (const [t, ops] of Object.entries(c.perOp)) {
+    for (const [op, v] of Object.entries(ops)) console.log(`${t.padEnd(8)} ${op.padEnd(15)} ${String(v.commandsSent).padStart(5)} ${String(v.roundTrips).padStart(5)} ${String(v.redisUsec).padStart(6)} ${String(v.latencyP50Ms).padStart(6)}  ${JSON.stringify(v.commands)}`);
+  }
+  console.log(`cluster memory: ${c.memory.bytesPerSession} bytes per session (${c.memory.sessions} sessions, ${c.memory.keys} keys; masters only, replication buffers excluded; raw used_memory ${c.memory.rawUsedMemoryBytesPerSession})`);
+  if (c.fanout) console.log(`PUBLISH fan-out per message: ${c.fanout.publisherCpuUs} µs on the publishing master, ${c.fanout.otherNodesCpuUs} µs on the other nodes together`);
 }
 
 main()
