@@ -1,4 +1,4 @@
-import { Controller, Get, Header, UseFilters } from '@nestjs/common';
+import { applyDecorators, Controller, Get, Header, UseFilters } from '@nestjs/common';
 import { Public } from '../access/public.decorator';
 import { NoStore } from '../http/no-store.decorator';
 import { ProblemDetailsFilter } from '../http/problem-details.filter';
@@ -21,6 +21,21 @@ const pageHeaders = (): MethodDecorator => (target, key, descriptor) => {
   for (const [name, value] of PAGE_HEADERS) Header(name, value)(target, key, descriptor);
 };
 
+type PageRoute = 'GET signin' | 'GET signin/app.js' | 'GET signin/auth-client.js' | 'GET signin/app.css';
+
+/** One static file of the page: its route, type, headers and its OpenAPI description. */
+function staticFile(route: PageRoute, paths: string | string[], type: 'text/html' | 'text/javascript' | 'text/css', summary: string): MethodDecorator {
+  return applyDecorators(
+    ApiOperation({ summary }),
+    ApiProduces(type),
+    ApiOkResponse({ description: 'The file.', content: { [type]: { schema: { type: 'string' } } } }),
+    ApiProblems(route),
+    Get(paths),
+    pageHeaders(),
+    Header('Content-Type', `${type}; charset=utf-8`),
+  );
+}
+
 /** GET /signin: the minimal page of the browser profile (static; all state comes from same-origin fetches). */
 @ApiTags('browser')
 @NoStore()
@@ -29,47 +44,23 @@ const pageHeaders = (): MethodDecorator => (target, key, descriptor) => {
 @Controller('signin')
 export class SignInPageController {
   /** The page; /signin/reset and /signin/verify are the views mailed links open (?token=…). */
-  @ApiOperation({ summary: 'The sign-in page (also /signin/reset and /signin/verify, which mailed links open)' })
-  @ApiProduces('text/html')
-  @ApiOkResponse({ description: 'The page.', content: { 'text/html': { schema: { type: 'string' } } } })
-  @ApiProblems('GET signin')
-  @Get(['', 'reset', 'verify'])
-  @pageHeaders()
-  @Header('Content-Type', 'text/html; charset=utf-8')
+  @staticFile('GET signin', ['', 'reset', 'verify'], 'text/html', 'The sign-in page (also /signin/reset and /signin/verify, which mailed links open)')
   page(): string {
     return SIGN_IN_HTML;
   }
 
-  @ApiOperation({ summary: "The page's script" })
-  @ApiProduces('text/javascript')
-  @ApiOkResponse({ description: 'The script.', content: { 'text/javascript': { schema: { type: 'string' } } } })
-  @ApiProblems('GET signin/app.js')
-  @Get('app.js')
-  @pageHeaders()
-  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  @staticFile('GET signin/app.js', 'app.js', 'text/javascript', "The page's script")
   script(): string {
     return SIGN_IN_JS;
   }
 
   /** The browser client (client/, compiled by `npm run build:client`): the page's script imports it; an SPA on this origin may too. */
-  @ApiOperation({ summary: 'The browser client (client/), an ES module the page imports' })
-  @ApiProduces('text/javascript')
-  @ApiOkResponse({ description: 'The script.', content: { 'text/javascript': { schema: { type: 'string' } } } })
-  @ApiProblems('GET signin/auth-client.js')
-  @Get('auth-client.js')
-  @pageHeaders()
-  @Header('Content-Type', 'text/javascript; charset=utf-8')
+  @staticFile('GET signin/auth-client.js', 'auth-client.js', 'text/javascript', 'The browser client (client/), an ES module the page imports')
   client(): string {
     return AUTH_CLIENT_JS;
   }
 
-  @ApiOperation({ summary: "The page's style sheet" })
-  @ApiProduces('text/css')
-  @ApiOkResponse({ description: 'The style sheet.', content: { 'text/css': { schema: { type: 'string' } } } })
-  @ApiProblems('GET signin/app.css')
-  @Get('app.css')
-  @pageHeaders()
-  @Header('Content-Type', 'text/css; charset=utf-8')
+  @staticFile('GET signin/app.css', 'app.css', 'text/css', "The page's style sheet")
   style(): string {
     return SIGN_IN_CSS;
   }
