@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { startRedisCluster, type RedisClusterHarness } from '../support/redis-cluster';
+import { keySlot, startRedisCluster, type RedisClusterHarness } from '../support/redis-cluster';
 import { bearer, createTestApp, decodeJwt, eventually, expectProblem, login, refreshViaBody, registerAndLogin, sleep, type TestApp } from '../support/test-app';
 
 /**
@@ -108,18 +108,3 @@ describe('two instances on a Redis Cluster', () => {
     for (const t of [a, b]) expectProblem(await meOn(t, revoked.accessToken), 401, 'SESSION_REVOKED');
   }, 60_000);
 });
-
-/** Redis Cluster's key slot: CRC16 (XMODEM) of the hash tag, or of the whole key, mod 16384. */
-function keySlot(key: string): number {
-  const open = key.indexOf('{');
-  if (open >= 0) {
-    const close = key.indexOf('}', open + 1);
-    if (close > open + 1) key = key.slice(open + 1, close);
-  }
-  let crc = 0;
-  for (const byte of Buffer.from(key)) {
-    crc ^= byte << 8;
-    for (let i = 0; i < 8; i++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
-  }
-  return crc % 16384;
-}

@@ -26,6 +26,8 @@ export interface RedisClusterHarness {
   waitReplicated(timeoutMs?: number): Promise<void>;
   /** The node that is master of `slot` now. */
   masterOf(slot: number): Promise<RedisHarness>;
+  /** The live replica of `master` now. */
+  replicaOf(master: RedisHarness): Promise<RedisHarness>;
   /**
    * Resolves once every slot is served, CLUSTER INFO says ok on every live node and every replica
    * has synced with its master (a replica that never synced cannot take over).
@@ -102,6 +104,14 @@ class ClusterHarness implements RedisClusterHarness {
     throw new Error(`no live master serves slot ${slot}`);
   }
 
+  async replicaOf(master: RedisHarness): Promise<RedisHarness> {
+    for (const n of this.live()) {
+      const info = await redisCommand(n.port, ['INFO', 'replication'], 2_000).catch(() => '');
+      if (/role:slave/.test(info) && Number(/master_port:(\d+)/.exec(info)?.[1]) === master.port) return n;
+    }
+    throw new Error(`no live replica of ${master.port}`);
+  }
+
   async waitHealthy(timeoutMs = 15_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let last = '';
@@ -135,4 +145,19 @@ async function slotsOf(port: number): Promise<[number, number][]> {
       const [lo, hi] = f.split('-').map(Number);
       return [lo, hi ?? lo] as [number, number];
     });
+}
+
+/** Redis Cluster's key slot: CRC16 (XMODEM) of the hash tag, or of the whole key, mod 16384. */
+export function keySlot(key: string): number {
+  const open = key.indexOf('{');
+  if (open >= 0) {
+    const close = key.indexOf('}', open + 1);
+    if (close > open + 1) key = key.slice(open + 1, close);
+  }
+  let crc = 0;
+  for (const byte of Buffer.from(key)) {
+    crc ^= byte << 8;
+    for (let i = 0; i < 8; i++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc % 16384;
 }
