@@ -66,7 +66,7 @@ export class BrowserController {
     return result.state;
   }
 
-  /** Who the cookie says you are, and the CSRF token for this session. Read-only. */
+  /** Who the cookie says you are, and the CSRF token of the cookie's session. Read-only. */
   @ApiOperation({ summary: 'The browser session of the cookie, and its CSRF token', description: 'Only with the session cookie: a bearer token answers SESSION_COOKIE_INVALID.' })
   @ApiSecurity(SECURITY.sessionCookie)
   @ApiOkResponse({ description: 'The session state.', type: BrowserSessionModel })

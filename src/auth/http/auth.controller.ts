@@ -117,7 +117,7 @@ export class AuthController {
   }
 
   @ApiOperation({
-    summary: 'End this session',
+    summary: "End the caller's session",
     description: 'The session of the bearer token or session cookie, else of the refresh token (body, else cookie). Ending an ended session succeeds.',
   })
   @ApiBody({ type: RefreshDto, required: false })
